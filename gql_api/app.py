@@ -1,0 +1,88 @@
+"""The application factory: FastAPI + Strawberry, with services built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from gql_api.auth import bearer_token
+from gql_api.context import Context
+from gql_api.errors import ChatError
+from gql_api.runtime import build_services
+from gql_api.services import Services
+from gql_api.settings import Settings
+from resolvers.schema import build_schema
+
+log = logging.getLogger("chatgql")
+
+
+class ChatRouter(GraphQLRouter[Context, None]):
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Browsers cannot set websocket headers: the token comes in `connection_init`."""
+        params = context.connection_params
+        if not isinstance(params, dict):
+            raise ConnectionRejectionError({"reason": "connection_init payload must be an object"})
+        raw = params.get("authorization") or params.get("Authorization") or params.get("token")
+        try:
+            if not isinstance(raw, str):
+                raise ChatError("missing token")
+            token = bearer_token(raw) if " " in raw else raw
+            if not token:
+                raise ChatError("missing token")
+            identity = await context.services.verifier.verify(token)
+            context.user = await context.services.users.resolve(identity)
+        except ChatError as exc:
+            raise ConnectionRejectionError({"reason": exc.message}) from exc
+        return None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with build_services(settings) as services:
+            yield {"services": services}
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        services: Services = connection.state.services
+        return Context(services, websocket=connection.scope["type"] == "websocket")
+
+    router = ChatRouter(
+        build_schema(settings),
+        context_getter=get_context,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+    app = FastAPI(title="chatgql", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(router, prefix="/graphql")
+
+    @app.get("/health")
+    async def health(connection: HTTPConnection) -> JSONResponse:
+        services: Services = connection.state.services
+        database = await services.db.ping()
+        broker = services.broker.healthy
+        ok = database and broker
+        return JSONResponse(
+            {
+                "status": "ok" if ok else "degraded",
+                "database": "ok" if database else "unavailable",
+                "broker": "ok" if broker else "unavailable",
+                "node": services.node_id,
+            },
+            status_code=200 if ok else 503,
+        )
+
+    return app

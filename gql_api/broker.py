@@ -1,0 +1,453 @@
+"""Live events between processes: broadcaster channels, fanned out to bounded local queues.
+
+broadcaster 0.3 stays the channel layer. This module adds what it lacks: one upstream subscription
+per channel, bounded queues (merge or RESYNC, never a silent loss), JSON events, and a watchdog that
+rebuilds the backend after a Redis drop and tells every subscriber to resynchronise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import json
+import logging
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, TypeAlias
+from urllib.parse import urlparse
+
+from broadcaster import Broadcast
+from broadcaster import Event as BroadcastEvent
+from broadcaster._backends.base import BroadcastBackend
+from broadcaster._backends.memory import MemoryBackend
+from broadcaster._backends.redis import RedisBackend
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class Resync(enum.Enum):
+    RESYNC = "RESYNC"
+
+
+RESYNC: Final = Resync.RESYNC
+Event: TypeAlias = dict[str, Any]
+Message: TypeAlias = Event | Literal[Resync.RESYNC]
+Merge: TypeAlias = Callable[[Event, Event], Event | None]
+_IO_TIMEOUT: Final = 1.0  # bounds every Redis round trip, so an outage is noticed, never waited out
+_BACKEND_ERRORS: Final = (RedisError, OSError)  # OSError includes TimeoutError
+
+
+class BrokerUnavailable(Exception):
+    """The backend is down or the broker is not connected; nothing was sent."""
+
+
+class SubscriptionClosed(Exception):
+    """The subscription was left or the broker disconnected."""
+
+
+@dataclass(frozen=True)
+class BrokerStats:
+    channels: int  # broadcaster-level subscriptions (one per channel with local subscribers)
+    subscriptions: int
+    queued: int
+    tasks: int  # pump and watchdog tasks alive
+    reconnects: int
+
+
+class Subscription:
+    """One consumer's events on one channel: dicts, or RESYNC when some may have been missed."""
+
+    def __init__(self, channel: str, queue_size: int, merge: Merge | None) -> None:
+        self.channel = channel
+        self._items: deque[Message] = deque()
+        self._queue_size = queue_size
+        self._merge = merge
+        self._wakeup = asyncio.Event()
+        self._closed = False
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        try:
+            return await self.get()
+        except SubscriptionClosed:
+            raise StopAsyncIteration from None
+
+    async def get(self, timeout: float | None = None) -> Message:
+        """The next item; TimeoutError after `timeout` seconds, SubscriptionClosed once closed."""
+        async with asyncio.timeout(timeout):
+            while not self._items and not self._closed:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+        if self._closed:
+            raise SubscriptionClosed(self.channel)
+        return self._items.popleft()
+
+    def _put(self, event: Event) -> None:
+        if self._closed:
+            return
+        if len(self._items) < self._queue_size:
+            self._items.append(event)
+        else:
+            last, merged = self._items[-1], None
+            if self._merge is not None and last is not RESYNC:
+                try:
+                    merged = self._merge(last, event)
+                except Exception:
+                    log.exception("merge failed on %s; sending RESYNC", self.channel)
+            if merged is None:
+                return self._resync()
+            self._items[-1] = merged
+        self._wakeup.set()
+
+    def _resync(self) -> None:
+        # what is queued is superseded: the consumer re-reads state after RESYNC anyway
+        self._items.clear()
+        self._items.append(RESYNC)
+        self._wakeup.set()
+
+    def _close(self) -> None:
+        self._closed = True
+        self._items.clear()
+        self._wakeup.set()
+
+
+def _client(url: str, retries: int) -> aioredis.Redis:
+    return aioredis.Redis.from_url(
+        url,
+        retry=Retry(NoBackoff(), retries),
+        socket_timeout=_IO_TIMEOUT,
+        socket_connect_timeout=_IO_TIMEOUT,
+    )
+
+
+class _RedisBackend(RedisBackend):
+    """broadcaster's Redis backend, made to fail loudly instead of going quiet."""
+
+    def __init__(self, url: str) -> None:
+        # No super().__init__(): its clients retry and reconnect on their own. Pub/sub gets no
+        # retry at all: redis-py would re-subscribe after a drop and lose the gap unnoticed.
+        self._conn, self._subscriber = _client(url, 1), _client(url, 0)
+        self._pubsub = self._subscriber.pubsub()
+        self._queue: asyncio.Queue[BroadcastEvent] = asyncio.Queue()
+        self._listener: asyncio.Task[None] | None = None
+        self._confirmations: dict[bytes, asyncio.Future[None]] = {}
+
+    async def connect(self) -> None:
+        try:
+            await self._pubsub.connect()
+            await self._conn.ping()
+        except BaseException:
+            await self.disconnect()
+            raise
+        # Only now: the stock backend starts its listener first and leaks it when connect fails.
+        self._listener = asyncio.create_task(self._pubsub_listener())
+
+    async def disconnect(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.wait({self._listener})
+        for client in (self._pubsub, self._subscriber, self._conn):
+            with suppress(*_BACKEND_ERRORS):
+                await client.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        # Wait for Redis to confirm, so a publish right after we return reaches us. (The stock one
+        # sets _ready before subscribing, which can leave its listener deaf for good.) Broadcast
+        # subscribes once per channel and our channel lock serialises that: one waiter at most.
+        confirmed = self._confirmations[channel.encode()] = asyncio.Future()
+        try:
+            await self._pubsub.subscribe(channel)
+            async with asyncio.timeout(_IO_TIMEOUT):
+                await confirmed
+        finally:
+            self._confirmations.pop(channel.encode(), None)
+
+    async def ping(self) -> None:
+        await self._conn.ping()
+
+    async def _pubsub_listener(self) -> None:
+        # A blocking read with nothing subscribed simply waits: no _ready flag to race with.
+        try:
+            while True:
+                message = await self._pubsub.get_message(timeout=None)
+                if message is not None and message["type"] == "message":
+                    event = BroadcastEvent(message["channel"].decode(), message["data"].decode())
+                    await self._queue.put(event)
+                elif message is not None and message["type"] == "subscribe":
+                    waiter = self._confirmations.pop(message["channel"], None)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(None)
+        except _BACKEND_ERRORS as exc:
+            log.warning("redis pub/sub connection lost: %r", exc)
+
+
+@dataclass(eq=False)
+class _Upstream:
+    backend: BroadcastBackend
+    broadcast: Broadcast
+
+    def listeners(self) -> list[asyncio.Task[None]]:
+        tasks = [self.broadcast._listener_task]
+        if isinstance(self.backend, _RedisBackend) and self.backend._listener is not None:
+            tasks.append(self.backend._listener)
+        return tasks
+
+
+@dataclass(eq=False)
+class _Channel:
+    name: str
+    subs: set[Subscription] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pump: asyncio.Task[None] | None = None
+    upstream: _Upstream | None = None
+
+
+def _decode(event: BroadcastEvent) -> Event | None:
+    with suppress(TypeError, ValueError):
+        data = json.loads(event.message)
+        if isinstance(data, dict):
+            return data
+    log.warning("dropping a message that is not a JSON object on %s", event.channel)
+    return None
+
+
+class Broker:
+    """Publish JSON events and subscribe to channels; survives backend restarts (see RESYNC)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        queue_size: int = 256,
+        health_interval: float = 1.0,
+        reconnect_min: float = 0.05,
+        reconnect_max: float = 5.0,
+    ) -> None:
+        if urlparse(url).scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("broker url must be memory:// or redis://host:port/db")
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        self._url = url
+        self._queue_size = queue_size
+        self._health_interval = health_interval
+        self._reconnect_min = reconnect_min
+        self._reconnect_max = reconnect_max
+        self._upstream: _Upstream | None = None
+        self._channels: dict[str, _Channel] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._dirty = False  # the upstream lost a listener or a pump: rebuild it
+        self._healthy = False
+        self._reconnects = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy and self._upstream is not None
+
+    async def connect(self) -> None:
+        """Connect, or raise BrokerUnavailable if the backend cannot be reached now."""
+        if self._watchdog is not None:
+            raise RuntimeError("broker already connected")
+        try:
+            self._upstream = await self._open()
+        except _BACKEND_ERRORS as exc:
+            raise BrokerUnavailable(f"cannot reach the broker backend: {exc!r}") from exc
+        self._healthy = True
+        self._watchdog = self._spawn(self._watch())
+
+    async def disconnect(self) -> None:
+        watchdog, self._watchdog, self._healthy = self._watchdog, None, False
+        if watchdog is not None:
+            watchdog.cancel()
+        for ch in self._channels.values():
+            ch.pump = ch.upstream = None
+            for sub in ch.subs:
+                sub._close()
+        self._channels.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        upstream, self._upstream = self._upstream, None
+        if upstream is not None:
+            await self._close(upstream)
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> None:
+        upstream = self._upstream
+        if upstream is None or not self._healthy:
+            raise BrokerUnavailable("the broker backend is down")
+        message = json.dumps(event, separators=(",", ":"))
+        try:
+            async with asyncio.timeout(_IO_TIMEOUT):
+                await upstream.broadcast.publish(channel, message)
+        except _BACKEND_ERRORS as exc:
+            self._wake.set()  # let the watchdog look now rather than at its next tick
+            raise BrokerUnavailable(f"publish on {channel!r} failed: {exc!r}") from exc
+
+    def subscribe(
+        self, channel: str, *, merge: Merge | None = None
+    ) -> AbstractAsyncContextManager[Subscription]:
+        """Live from return on; if the backend is down, the first item will be RESYNC."""
+        return self._subscription(channel, merge)
+
+    def stats(self) -> BrokerStats:
+        upstream = self._upstream
+        subscribers = upstream.broadcast._subscribers.values() if upstream else ()
+        subs = [sub for ch in self._channels.values() for sub in ch.subs]
+        return BrokerStats(
+            channels=sum(len(queues) for queues in subscribers),
+            subscriptions=len(subs),
+            queued=sum(len(sub._items) for sub in subs),
+            tasks=sum(not task.done() for task in self._tasks),
+            reconnects=self._reconnects,
+        )
+
+    @asynccontextmanager
+    async def _subscription(self, channel: str, merge: Merge | None) -> AsyncIterator[Subscription]:
+        if self._watchdog is None:
+            raise BrokerUnavailable("broker is not connected")
+        # No await between lookup and add: whoever holds `ch` is in ch.subs, so none is orphaned.
+        ch = self._channels.setdefault(channel, _Channel(channel))
+        sub = Subscription(channel, self._queue_size, merge)
+        ch.subs.add(sub)
+        try:
+            async with ch.lock:
+                with suppress(BrokerUnavailable):  # the rebuild will subscribe it and send RESYNC
+                    await self._ensure_pump(ch)
+            yield sub
+        finally:
+            sub._close()
+            ch.subs.discard(sub)
+            if not ch.subs:
+                async with ch.lock:
+                    if not ch.subs:
+                        await self._stop_pump(ch)
+                    if not ch.subs and self._channels.get(channel) is ch:
+                        del self._channels[channel]
+
+    async def _ensure_pump(self, ch: _Channel) -> None:
+        """Start the channel's upstream subscription and pump if needed; caller holds ch.lock."""
+        upstream = self._upstream
+        if upstream is None or (ch.upstream is upstream and ch.pump and not ch.pump.done()):
+            return
+        await self._stop_pump(ch)
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # mark its exception retrieved even if our waiter is cancelled
+        ready.add_done_callback(lambda f: f.cancelled() or f.exception())
+        ch.pump, ch.upstream = self._spawn(self._pump(ch, upstream, ready)), upstream
+        await ready
+
+    async def _pump(self, ch: _Channel, upstream: _Upstream, ready: asyncio.Future[None]) -> None:
+        """Own the channel's one broadcaster subscription; decode each message once, fan it out."""
+        try:
+            async with upstream.broadcast.subscribe(ch.name) as source:
+                ready.set_result(None)
+                while True:
+                    event = _decode(await source.get())
+                    if event is not None:
+                        for sub in ch.subs:
+                            sub._put(event)
+        except Exception as exc:  # subscribe or unsubscribe failed: the backend is in trouble
+            if not ready.done():
+                ready.set_exception(BrokerUnavailable(f"cannot subscribe to {ch.name!r}: {exc!r}"))
+            self._lost(upstream)
+        finally:
+            if not ready.done():
+                ready.set_exception(BrokerUnavailable(f"{ch.name!r} was torn down"))
+
+    async def _stop_pump(self, ch: _Channel) -> None:
+        pump, ch.pump, ch.upstream = ch.pump, None, None
+        if pump is not None:
+            pump.cancel()
+            await asyncio.wait({pump})
+
+    async def _watch(self) -> None:
+        while True:
+            with suppress(TimeoutError):
+                async with asyncio.timeout(self._health_interval):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                if self._upstream is None or self._dirty or not await self._alive(self._upstream):
+                    await self._rebuild()
+            except Exception:  # a bug here must not end reconnects for the life of the process
+                log.exception("broker watchdog failed")
+
+    async def _alive(self, upstream: _Upstream) -> bool:
+        try:
+            async with asyncio.timeout(_IO_TIMEOUT):
+                if isinstance(upstream.backend, _RedisBackend):
+                    await upstream.backend.ping()
+        except _BACKEND_ERRORS:
+            return False
+        return not any(task.done() for task in upstream.listeners())
+
+    async def _rebuild(self) -> None:
+        """Replace the upstream (with backoff), re-subscribe live channels, RESYNC everyone."""
+        self._healthy = False
+        log.warning("broker backend lost; reconnecting")
+        delay = self._reconnect_min
+        while True:
+            stale, self._upstream, self._dirty = self._upstream, None, False
+            for ch in list(self._channels.values()):
+                async with ch.lock:
+                    await self._stop_pump(ch)
+            if stale is not None:
+                await self._close(stale)
+            try:
+                self._upstream = await self._open()
+                for ch in list(self._channels.values()):
+                    async with ch.lock:
+                        if ch.subs:
+                            await self._ensure_pump(ch)
+                break
+            except (*_BACKEND_ERRORS, BrokerUnavailable) as exc:
+                log.info("broker reconnect failed (%r); next try in %.2fs", exc, delay)
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, self._reconnect_max)
+        self._healthy = True
+        self._reconnects += 1
+        for ch in self._channels.values():
+            for sub in ch.subs:
+                sub._resync()
+        log.warning("broker backend reconnected")
+
+    async def _open(self) -> _Upstream:
+        scheme = urlparse(self._url).scheme
+        backend = MemoryBackend(self._url) if scheme == "memory" else _RedisBackend(self._url)
+        broadcast = Broadcast(backend=backend)
+        await broadcast.connect()  # on failure our Redis backend has already closed itself
+        upstream = _Upstream(backend, broadcast)
+        for task in upstream.listeners():
+            task.add_done_callback(functools.partial(self._lost, upstream))
+        return upstream
+
+    async def _close(self, upstream: _Upstream) -> None:
+        listener = upstream.broadcast._listener_task
+        try:
+            await upstream.broadcast.disconnect()
+        except Exception:  # its listener's error, re-raised before it closed the backend
+            await upstream.backend.disconnect()
+        await asyncio.wait({listener})  # Broadcast.disconnect cancels it without waiting
+
+    def _lost(self, upstream: _Upstream, *_: object) -> None:
+        if upstream is self._upstream:
+            self._dirty = True
+            self._wake.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

@@ -1,0 +1,96 @@
+"""`chatgql serve | migrate | token`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import sys
+
+from gql_api.db import Database
+from gql_api.migrate import upgrade
+from gql_api.settings import Settings
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    asyncio.run(_migrate(settings))
+    print(f"database is up to date ({settings.database_url.split('@')[-1]})")
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from gql_api.auth import mint_token
+
+    token = mint_token(
+        settings,
+        args.user,
+        email=args.email,
+        name=args.name,
+        ttl=dt.timedelta(hours=args.hours),
+    )
+    print(token)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gql_api.app import create_app
+    from gql_api.auth import mint_token
+
+    asyncio.run(_migrate(settings))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})
+    model = "Anthropic" if settings.anthropic_api_key else "built-in demo model"
+    print(f"chatgql: GraphiQL at http://{host}:{port}/graphql  (model: {model})")
+    if settings.env != "production" and not settings.jwt_jwks_url:
+        token = mint_token(settings, args.dev_user, name=args.dev_user)
+        print(f"development token for '{args.dev_user}' (valid 7 days):\n{token}")
+        print("send it as 'Authorization: Bearer <token>' (GraphiQL: the Headers tab)")
+    sys.stdout.flush()
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        workers=1,
+        log_level=args.log_level,
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chatgql", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, then serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--dev-user", default="dev", help="subject of the printed dev token")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+    migrate = sub.add_parser("migrate", help="bring the database to the newest schema")
+    migrate.set_defaults(func=cmd_migrate)
+    token = sub.add_parser("token", help="mint a development token (HS256)")
+    token.add_argument("--user", required=True, help="the token's subject")
+    token.add_argument("--email")
+    token.add_argument("--name")
+    token.add_argument("--hours", type=float, default=24 * 7)
+    token.set_defaults(func=cmd_token)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    result: int = args.func(Settings(), args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

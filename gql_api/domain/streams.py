@@ -1,0 +1,316 @@
+"""Answers: send a message and stream the reply, stop, retry, see what is running, usage."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gql_api import feeds
+from gql_api.db import Database
+from gql_api.domain.messages import insert_user_message, message_event
+from gql_api.domain.users import CurrentUser
+from gql_api.domain.validation import clean_client_id, clean_model, clean_text, require_id
+from gql_api.errors import Conflict, InvalidInput, NotFound
+from gql_api.services import Services
+from models.attachments import Attachment
+from models.base import utcnow
+from models.conversations import owned_conversation
+from models.messages import Message, MessageVersion, by_client_id, owned_message
+from models.streams import ACTIVE, Stream
+from models.usage import UsageDay
+
+STOP_WAIT_SECONDS = 10.0
+MAX_ATTACHMENTS = 20
+
+
+@dataclass
+class Sent:
+    user_message: Message
+    assistant_message: Message
+    stream: Stream
+
+
+async def send_message(
+    *,
+    svc: Services,
+    user: CurrentUser,
+    conversation_id: str,
+    content: str,
+    client_message_id: str | None = None,
+    attachment_ids: list[str] | None = None,
+    model: str | None = None,
+) -> Sent:
+    """Store the prompt, an empty answer and its stream in one transaction; generate in the
+    background. The same clientMessageId again returns the same rows and starts nothing."""
+    require_id(conversation_id, "conversationId")
+    text = clean_text(content, max_chars=svc.settings.max_message_chars)
+    client_id = clean_client_id(client_message_id)
+    chosen_model = clean_model(model)
+    attachment_ids = list(dict.fromkeys(attachment_ids or []))
+    if len(attachment_ids) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachmentIds")
+    for attachment_id in attachment_ids:
+        require_id(attachment_id, "attachmentIds")
+    try:
+        async with svc.db.write() as session:
+            conversation = await owned_conversation(session, user.id, conversation_id)
+            if conversation is None:
+                raise NotFound("Conversation not found")
+            if client_id is not None:
+                existing = await by_client_id(session, conversation_id, client_id)
+                if existing is not None:
+                    return await _replay(session, existing, text)
+            active = await session.scalar(
+                select(Stream.id).where(
+                    Stream.conversation_id == conversation_id, Stream.status.in_(ACTIVE)
+                )
+            )
+            if active is not None:
+                raise Conflict("An answer is already being generated in this conversation")
+            prompt, _ = await insert_user_message(
+                session, conversation, role="user", content=text, client_message_id=client_id
+            )
+            await _attach(session, user, conversation_id, prompt.id, attachment_ids)
+            answer, stream = await _new_answer(svc, session, user, prompt, chosen_model)
+            conversation.last_message_id = answer.id
+    except IntegrityError as exc:
+        # Another process won a race: same client id, or the one-active-stream index.
+        if client_id is not None:
+            async with svc.db.read() as session:
+                existing = await by_client_id(session, conversation_id, client_id)
+                if existing is not None:
+                    return await _replay(session, existing, text)
+        raise Conflict("An answer is already being generated in this conversation") from exc
+    svc.engine.launch(
+        stream_id=stream.id, message_id=answer.id, conversation_id=conversation_id, user_id=user.id
+    )
+    await message_event(svc.broker, user, "message.added", prompt)
+    await message_event(svc.broker, user, "message.added", answer)
+    await feeds.user_event(svc.broker, user.id, "stream.started", stream=feeds.row_to_json(stream))
+    return Sent(user_message=prompt, assistant_message=answer, stream=stream)
+
+
+async def _replay(session: AsyncSession, prompt: Message, text: str) -> Sent:
+    if prompt.role != "user" or prompt.content != text:
+        raise Conflict("clientMessageId was already used for a different message")
+    answer = await session.scalar(
+        select(Message)
+        .where(Message.reply_to_id == prompt.id)
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    )
+    stream = (
+        None
+        if answer is None
+        else await session.scalar(
+            select(Stream)
+            .where(Stream.message_id == answer.id)
+            .order_by(Stream.created_at.desc())
+            .limit(1)
+        )
+    )
+    if answer is None or stream is None:
+        raise Conflict("clientMessageId was already used for a message without an answer")
+    return Sent(user_message=prompt, assistant_message=answer, stream=stream)
+
+
+async def _attach(
+    session: AsyncSession, user: CurrentUser, conversation_id: str, message_id: str, ids: list[str]
+) -> None:
+    if not ids:
+        return
+    rows = list(
+        await session.scalars(
+            select(Attachment).where(Attachment.id.in_(ids), Attachment.owner_id == user.id)
+        )
+    )
+    if len(rows) != len(ids):
+        raise NotFound("Attachment not found")
+    for row in rows:
+        if row.message_id is not None:
+            raise Conflict("Attachment is already attached to a message")
+        if row.conversation_id not in (None, conversation_id):
+            raise Conflict("Attachment belongs to another conversation")
+        row.message_id = message_id
+        row.conversation_id = conversation_id
+
+
+async def _new_answer(
+    svc: Services, session: AsyncSession, user: CurrentUser, prompt: Message, model: str | None
+) -> tuple[Message, Stream]:
+    answer = Message(
+        conversation_id=prompt.conversation_id,
+        role="assistant",
+        content="",
+        parts=[],
+        status="streaming",
+        reply_to_id=prompt.id,
+        model=model,
+    )
+    session.add(answer)
+    await session.flush()
+    stream = Stream(
+        message_id=answer.id,
+        conversation_id=prompt.conversation_id,
+        owner_id=user.id,
+        status="pending",
+        model=model,
+        node_id=svc.node_id,
+        heartbeat_at=utcnow(),
+    )
+    session.add(stream)
+    await session.flush()
+    return answer, stream
+
+
+async def owned_stream(*, db: Database, user: CurrentUser, stream_id: str) -> Stream:
+    require_id(stream_id, "streamId")
+    async with db.read() as session:
+        stream = await session.scalar(
+            select(Stream).where(Stream.id == stream_id, Stream.owner_id == user.id)
+        )
+    if stream is None:
+        raise NotFound("Stream not found")
+    return stream
+
+
+async def latest_stream_of_message(*, db: Database, user: CurrentUser, message_id: str) -> Stream:
+    require_id(message_id, "messageId")
+    async with db.read() as session:
+        stream = await session.scalar(
+            select(Stream)
+            .where(Stream.message_id == message_id, Stream.owner_id == user.id)
+            .order_by(Stream.created_at.desc(), Stream.id.desc())
+            .limit(1)
+        )
+    if stream is None:
+        raise NotFound("Stream not found")
+    return stream
+
+
+async def active_streams(*, db: Database, user: CurrentUser) -> list[Stream]:
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(Stream)
+            .where(Stream.owner_id == user.id, Stream.status.in_(ACTIVE))
+            .order_by(Stream.created_at)
+        )
+        return list(rows)
+
+
+async def stop_stream(*, svc: Services, user: CurrentUser, stream_id: str) -> Stream:
+    """Stop generating; the partial text is kept and the stream ends cancelled. Idempotent."""
+    stream = await owned_stream(db=svc.db, user=user, stream_id=stream_id)
+    if stream.status not in ACTIVE:
+        return stream
+    async with svc.db.write() as session:
+        # The flag reaches the owner at its next flush even if the broker message is lost.
+        await session.execute(
+            update(Stream)
+            .where(Stream.id == stream_id, Stream.status.in_(ACTIVE))
+            .values(cancel_requested=True)
+        )
+    await svc.engine.request_stop(stream)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_WAIT_SECONDS
+    while loop.time() < deadline:
+        if svc.engine.is_running(stream_id):
+            await svc.engine.wait(stream_id)
+        stream = await owned_stream(db=svc.db, user=user, stream_id=stream_id)
+        if stream.status not in ACTIVE:
+            break
+        await asyncio.sleep(0.02)
+    return stream
+
+
+async def retry_message(
+    *, svc: Services, user: CurrentUser, message_id: str, model: str | None = None
+) -> Sent:
+    """Generate an assistant answer again from its prompt. The previous answer is kept as a
+    version (`Message.versions`); the message keeps its id and gets `version + 1`."""
+    require_id(message_id, "messageId")
+    chosen_model = clean_model(model)
+    try:
+        async with svc.db.write() as session:
+            found = await owned_message(session, user.id, message_id)
+            if found is None:
+                raise NotFound("Message not found")
+            answer, conversation = found
+            if answer.role != "assistant" or answer.reply_to_id is None:
+                raise InvalidInput("only an assistant answer can be retried", field="messageId")
+            active = await session.scalar(
+                select(Stream.id).where(
+                    Stream.conversation_id == conversation.id, Stream.status.in_(ACTIVE)
+                )
+            )
+            if active is not None:
+                raise Conflict("An answer is already being generated in this conversation")
+            prompt = await session.get(Message, answer.reply_to_id)
+            if prompt is None:
+                raise NotFound("The prompt of this answer was deleted")
+            session.add(
+                MessageVersion(
+                    message_id=answer.id,
+                    version=answer.version,
+                    content=answer.content,
+                    parts=answer.parts,
+                    status=answer.status,
+                    model=answer.model,
+                    input_tokens=answer.input_tokens,
+                    output_tokens=answer.output_tokens,
+                )
+            )
+            answer.version += 1
+            answer.content, answer.parts, answer.status = "", [], "streaming"
+            answer.input_tokens = answer.output_tokens = 0
+            answer.error_code = answer.error_message = None
+            answer.model = chosen_model
+            stream = Stream(
+                message_id=answer.id,
+                conversation_id=conversation.id,
+                owner_id=user.id,
+                status="pending",
+                model=chosen_model,
+                node_id=svc.node_id,
+                heartbeat_at=utcnow(),
+            )
+            session.add(stream)
+            conversation.updated_at = utcnow()
+    except IntegrityError as exc:
+        raise Conflict("An answer is already being generated in this conversation") from exc
+    svc.engine.launch(
+        stream_id=stream.id, message_id=answer.id, conversation_id=conversation.id, user_id=user.id
+    )
+    await message_event(svc.broker, user, "message.updated", answer)
+    await feeds.user_event(svc.broker, user.id, "stream.started", stream=feeds.row_to_json(stream))
+    return Sent(user_message=prompt, assistant_message=answer, stream=stream)
+
+
+async def message_versions(*, db: Database, message_id: str) -> list[MessageVersion]:
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(MessageVersion)
+            .where(MessageVersion.message_id == message_id)
+            .order_by(MessageVersion.version)
+        )
+        return list(rows)
+
+
+async def usage(*, db: Database, user: CurrentUser, start: dt.date, end: dt.date) -> list[UsageDay]:
+    """Per day and model, both ends included."""
+    if end < start:
+        raise InvalidInput("`to` must not be before `from`", field="to")
+    if (end - start).days > 366:
+        raise InvalidInput("the range may span at most 366 days", field="to")
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(UsageDay)
+            .where(UsageDay.user_id == user.id, UsageDay.day >= start, UsageDay.day <= end)
+            .order_by(UsageDay.day, UsageDay.model)
+        )
+        return list(rows)

@@ -1,0 +1,113 @@
+"""Builds and tears down the process's services (the composition root)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from gql_api import jobs
+from gql_api.auth import TokenVerifier
+from gql_api.broker import Broker
+from gql_api.db import Database
+from gql_api.domain.users import UserDirectory
+from gql_api.providers.base import ModelProvider
+from gql_api.providers.demo import DemoProvider
+from gql_api.services import Services
+from gql_api.settings import Settings
+from gql_api.storage import make_store
+from gql_api.streams.engine import StreamEngine
+from gql_api.tools import ToolRegistry
+
+log = logging.getLogger("chatgql")
+
+
+def make_provider(settings: Settings) -> ModelProvider:
+    """Anthropic when a key is configured, otherwise the built-in demo model."""
+    if settings.anthropic_api_key:
+        from gql_api.providers.anthropic import AnthropicProvider, make_anthropic_client
+
+        client = make_anthropic_client(
+            settings.anthropic_api_key,
+            base_url=settings.anthropic_base_url,
+            timeout=settings.anthropic_timeout_seconds,
+        )
+        return AnthropicProvider(client)
+    return DemoProvider(token_delay=settings.demo_token_delay_seconds)
+
+
+def new_node_id() -> str:
+    """Names this process in stream rows, so others can reach it (stop) or sweep it (crash)."""
+    return f"{socket.gethostname()[:32]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+@asynccontextmanager
+async def build_services(settings: Settings) -> AsyncIterator[Services]:
+    async with AsyncExitStack() as stack:
+        db = Database(settings.database_url, echo=settings.database_echo)
+        stack.push_async_callback(db.dispose)
+        broker = Broker(settings.broker_url, queue_size=settings.subscription_queue_size)
+        await broker.connect()
+        stack.push_async_callback(broker.disconnect)
+        store = make_store(settings)
+        stack.push_async_callback(store.close)
+        provider = make_provider(settings)
+        close_provider = getattr(provider, "close", None)
+        if close_provider is not None:
+            stack.push_async_callback(close_provider)
+        tools = ToolRegistry()
+        node_id = new_node_id()
+        engine = StreamEngine(
+            db=db,
+            broker=broker,
+            provider=provider,
+            tools=tools,
+            store=store,
+            settings=settings,
+            node_id=node_id,
+        )
+        await engine.start()
+        stack.push_async_callback(engine.close)
+        services = Services(
+            settings=settings,
+            db=db,
+            broker=broker,
+            verifier=TokenVerifier(settings),
+            users=UserDirectory(db),
+            provider=provider,
+            tools=tools,
+            store=store,
+            engine=engine,
+            node_id=node_id,
+        )
+        background = [
+            asyncio.create_task(
+                jobs.every(
+                    settings.sweep_interval_seconds,
+                    lambda: jobs.sweep_stale_streams(
+                        db, broker, stale_after=settings.stale_after_seconds
+                    ),
+                    "sweeper",
+                )
+            ),
+            asyncio.create_task(
+                jobs.every(
+                    settings.cleanup_interval_seconds,
+                    lambda: jobs.delete_old_chunks(db, retention=settings.chunk_retention_seconds),
+                    "cleanup",
+                )
+            ),
+        ]
+
+        async def stop_background() -> None:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+
+        stack.push_async_callback(stop_background)
+        log.info("chatgql node %s ready (model: %s)", node_id, provider.name)
+        yield services

@@ -1,0 +1,32 @@
+"""The composition root's product: every long-lived dependency, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gql_api.auth import TokenVerifier
+from gql_api.db import Database
+from gql_api.domain.users import UserDirectory
+from gql_api.settings import Settings
+
+if TYPE_CHECKING:
+    from gql_api.broker import Broker
+    from gql_api.providers.base import ModelProvider
+    from gql_api.storage.base import ObjectStore
+    from gql_api.streams.engine import StreamEngine
+    from gql_api.tools import ToolRegistry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    broker: Broker
+    verifier: TokenVerifier
+    users: UserDirectory
+    provider: ModelProvider
+    tools: ToolRegistry
+    store: ObjectStore
+    engine: StreamEngine
+    node_id: str

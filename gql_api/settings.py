@@ -1,0 +1,118 @@
+"""All configuration, from `CHATGQL_*` environment variables (and `ANTHROPIC_API_KEY`)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHATGQL_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("var")
+
+    database_url: str = "sqlite+aiosqlite:///var/chatgql.db"
+    database_echo: bool = False
+    broker_url: str = "memory://"
+
+    # Auth: HS256 with a secret, or RS256/ES256 from a JWKS URL.
+    jwt_secret: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_algorithms: list[str] = ["HS256"]
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 30
+
+    # Model
+    anthropic_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CHATGQL_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+    )
+    anthropic_base_url: str | None = None
+    anthropic_timeout_seconds: float = 600.0
+    default_model: str = "claude-sonnet-4-5"
+    max_output_tokens: int = 4096
+    system_prompt: str = "You are a helpful assistant."
+    demo_token_delay_seconds: float = 0.03
+
+    # Stream engine
+    flush_interval_ms: int = 50
+    flush_max_bytes: int = 4096
+    heartbeat_interval_seconds: float = 2.0
+    stale_after_seconds: float = 10.0
+    sweep_interval_seconds: float = 2.0
+    chunk_retention_seconds: float = 6 * 3600
+    cleanup_interval_seconds: float = 300.0
+
+    # GraphQL limits
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_query_tokens: int = 2000
+    max_subscriptions_per_connection: int = 50
+    subscription_queue_size: int = 256
+    max_message_chars: int = 100_000
+    max_title_chars: int = 200
+    page_size_max: int = 100
+
+    # Attachments
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_path: Path | None = None  # default: data_dir / "attachments"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "chatgql"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    max_upload_bytes: int = 20 * 1024 * 1024
+    user_quota_bytes: int = 500 * 1024 * 1024
+    allowed_media_types: list[str] = [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/markdown",
+        "text/csv",
+        "application/json",
+    ]
+    signed_url_ttl_seconds: int = 900
+    public_base_url: str | None = None  # for signed links; default http://host:port
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.env == "production" and not self.jwt_jwks_url:
+            if self.jwt_secret is None or self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("CHATGQL_JWT_SECRET must be set to a real secret in production")
+            if len(self.jwt_secret) < 32:
+                raise ValueError("CHATGQL_JWT_SECRET must be at least 32 characters")
+        return self
+
+    @property
+    def attachments_path(self) -> Path:
+        return self.storage_path or self.data_dir / "attachments"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url or f"http://{self.host}:{self.port}"
+
+    def resolved_jwt_secret(self) -> str | None:
+        """The HS256 secret; in development a random one is generated once and kept in data_dir."""
+        if self.jwt_secret or self.jwt_jwks_url:
+            return self.jwt_secret
+        if self.env == "production":
+            return None
+        path = self.data_dir / "dev-jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

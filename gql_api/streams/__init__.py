@@ -1,0 +1,1 @@
+"""The stream engine: generation, batched persistence, stop, resume."""

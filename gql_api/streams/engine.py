@@ -1,0 +1,348 @@
+"""Runs generations in the background: model loop, tool calls, stop, terminal state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gql_api import feeds
+from gql_api.broker import RESYNC, Broker
+from gql_api.db import Database
+from gql_api.errors import ProviderError
+from gql_api.providers.base import (
+    Block,
+    Finished,
+    ModelMessage,
+    ModelProvider,
+    ModelRequest,
+    TextBlock,
+    TextDelta,
+    ToolCall,
+    ToolResultBlock,
+    ToolUseBlock,
+    Usage,
+)
+from gql_api.settings import Settings
+from gql_api.storage.base import ObjectStore
+from gql_api.streams import events
+from gql_api.streams.flusher import Flusher, StreamBuffer
+from gql_api.streams.history import StreamContext, load_context
+from gql_api.tools import ToolRegistry
+from models.base import utcnow
+from models.conversations import Conversation
+from models.messages import Message
+from models.streams import ACTIVE, Stream
+from models.usage import add_usage
+
+log = logging.getLogger(__name__)
+MAX_TOOL_ROUNDS = 8
+MESSAGE_STATUS = {"completed": "complete"}  # other terminal stream states name the message's too
+
+
+class StreamGone(Exception):
+    """The stream's rows were deleted or taken over: stop without writing anything."""
+
+
+@dataclass
+class Generation:
+    stream_id: str
+    buf: StreamBuffer
+    conversation_id: str
+    user_id: str
+    task: asyncio.Task[None] | None = None
+    model: str | None = None
+    stop_reason: str | None = None  # "cancelled" (stop) or "interrupted" (shutdown, killed)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class StreamEngine:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        broker: Broker,
+        provider: ModelProvider,
+        tools: ToolRegistry,
+        store: ObjectStore,
+        settings: Settings,
+        node_id: str,
+    ) -> None:
+        self._db, self._broker, self._provider = db, broker, provider
+        self._tools, self._store, self._settings = tools, store, settings
+        self.node_id = node_id
+        self.flusher = Flusher(
+            db,
+            node_id,
+            interval=settings.flush_interval_ms / 1000,
+            max_chars=settings.flush_max_bytes,
+            heartbeat_interval=settings.heartbeat_interval_seconds,
+            on_signal=self._on_signal,
+        )
+        self._running: dict[str, Generation] = {}
+        self._control: asyncio.Task[None] | None = None
+        self.model_calls = 0  # provider invocations, for tests that prove replays never call it
+
+    async def start(self) -> None:
+        self.flusher.start()
+        self._control = asyncio.create_task(self._listen_control(), name="chatgql-control")
+
+    async def close(self) -> None:
+        """Shutdown: running answers end as interrupted (retryable), with their text saved."""
+        for gen in list(self._running.values()):
+            self._cancel(gen, "interrupted")
+        await asyncio.gather(*(g.done.wait() for g in list(self._running.values())))
+        if self._control is not None:
+            self._control.cancel()
+            await asyncio.gather(self._control, return_exceptions=True)
+        await self.flusher.close()
+
+    def launch(
+        self, *, stream_id: str, message_id: str, conversation_id: str, user_id: str
+    ) -> None:
+        buf = StreamBuffer(stream_id=stream_id, message_id=message_id)
+        gen = Generation(stream_id, buf=buf, conversation_id=conversation_id, user_id=user_id)
+        self._running[stream_id] = gen
+        self.flusher.track(buf)
+        gen.task = asyncio.create_task(self._generate(gen), name=f"chatgql-stream-{stream_id}")
+
+    def is_running(self, stream_id: str) -> bool:
+        return stream_id in self._running
+
+    async def wait(self, stream_id: str) -> None:
+        gen = self._running.get(stream_id)
+        if gen is not None:
+            await gen.done.wait()
+
+    async def request_stop(self, stream: Stream) -> None:
+        """Stop here if this process generates it, otherwise ask the owning process."""
+        gen = self._running.get(stream.id)
+        if gen is not None:
+            self._cancel(gen, "cancelled")
+            return
+        if stream.node_id and stream.node_id != self.node_id:
+            with contextlib.suppress(Exception):  # the database flag reaches it at its next flush
+                await self._broker.publish(
+                    feeds.control_channel(stream.node_id), {"type": "stop", "stream_id": stream.id}
+                )
+
+    def _cancel(self, gen: Generation, reason: str) -> None:
+        if gen.stop_reason is None and gen.task is not None:
+            gen.stop_reason = reason
+            gen.task.cancel()
+
+    def _on_signal(self, buf: StreamBuffer) -> None:
+        """The flusher learnt from the database that a stream must stop."""
+        gen = self._running.get(buf.stream_id)
+        if gen is not None:
+            self._cancel(gen, "gone" if buf.gone else "cancelled")
+
+    async def _listen_control(self) -> None:
+        while True:
+            try:
+                channel = feeds.control_channel(self.node_id)
+                async with self._broker.subscribe(channel) as sub:
+                    async for message in sub:
+                        if message is RESYNC or message.get("type") != "stop":
+                            continue
+                        gen = self._running.get(str(message.get("stream_id")))
+                        if gen is not None:
+                            self._cancel(gen, "cancelled")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("control channel lost; resubscribing", exc_info=True)
+                await asyncio.sleep(0.5)
+
+    async def _generate(self, gen: Generation) -> None:
+        status, error = "completed", None
+        try:
+            try:
+                ctx = await load_context(self._db, self._store, self._settings, gen.stream_id)
+                if ctx is None:
+                    raise StreamGone()
+                gen.model = ctx.model
+                await self._produce(gen, ctx)
+            except asyncio.CancelledError:
+                if gen.stop_reason == "gone":
+                    raise StreamGone() from None
+                status = gen.stop_reason or "interrupted"
+                if status == "interrupted":
+                    error = ("INTERRUPTED", "Generation was interrupted before it finished")
+            except ProviderError as exc:
+                status, error = "failed", (exc.code, exc.message)
+            except StreamGone:
+                raise
+            except Exception:
+                log.exception("generation of stream %s failed", gen.stream_id)
+                status, error = "failed", ("INTERNAL_SERVER_ERROR", "The answer failed")
+            await self._finish(gen, status, error)
+        except StreamGone:
+            log.info("stream %s was removed or taken over; stopped", gen.stream_id)
+        except Exception:
+            log.exception("could not finish stream %s", gen.stream_id)
+        finally:
+            self.flusher.untrack(gen.stream_id)
+            self._running.pop(gen.stream_id, None)
+            gen.done.set()
+
+    async def _produce(self, gen: Generation, ctx: StreamContext) -> None:
+        buf = gen.buf
+        messages = list(ctx.history)
+        enabled = list(ctx.user.tools_enabled or [])
+        tools = self._tools.specs(enabled) if enabled else []
+        for _ in range(MAX_TOOL_ROUNDS):
+            request = ModelRequest(
+                model=ctx.model,
+                system=ctx.system,
+                messages=messages,
+                max_tokens=self._settings.max_output_tokens,
+                tools=tools,
+            )
+            self.model_calls += 1
+            text: list[str] = []
+            calls: list[tuple[ToolCall, dict[str, Any]]] = []
+            stop_reason = "end_turn"
+            async with contextlib.aclosing(self._provider.stream(request)) as stream:
+                async for event in stream:
+                    if isinstance(event, TextDelta) and event.text:
+                        seq, offset = buf.add_text(event.text)
+                        text.append(event.text)
+                        await self._publish(buf, events.delta(seq, offset, event.text))
+                        self.flusher.added(buf)
+                    elif isinstance(event, ToolCall):
+                        part = {
+                            "type": "tool_call",
+                            "id": event.id,
+                            "name": event.name,
+                            "input": event.input,
+                            "offset": buf.length,
+                            "started_at": utcnow().isoformat(),
+                        }
+                        calls.append((event, part))
+                        await self._update_part(buf, part)
+                    elif isinstance(event, Usage):
+                        gen.input_tokens += event.input_tokens
+                        gen.output_tokens += event.output_tokens
+                    elif isinstance(event, Finished):
+                        stop_reason = event.stop_reason
+            if stop_reason != "tool_use" or not calls:
+                return
+            results: list[Block] = []
+            for call, part in calls:
+                outcome = await self._tools.run(call.name, call.input)
+                part.update(
+                    result=outcome.content,
+                    is_error=outcome.is_error,
+                    finished_at=utcnow().isoformat(),
+                )
+                await self._update_part(buf, part)
+                results.append(ToolResultBlock(call.id, outcome.content, outcome.is_error))
+            said: list[Block] = [TextBlock("".join(text))] if "".join(text).strip() else []
+            uses = [ToolUseBlock(c.id, c.name, c.input) for c, _ in calls]
+            messages += [
+                ModelMessage(role="assistant", content=[*said, *uses]),
+                ModelMessage(role="user", content=results),
+            ]
+
+    async def _update_part(self, buf: StreamBuffer, part: dict[str, Any]) -> None:
+        index = next((i for i, p in enumerate(buf.parts) if p["id"] == part["id"]), None)
+        if index is None:
+            buf.parts.append(dict(part))
+        else:
+            buf.parts[index] = dict(part)
+        buf.parts_dirty = True
+        await self._publish(buf, events.tool(buf.seq, buf.length, dict(part)))
+
+    async def _publish(self, buf: StreamBuffer, event: dict[str, Any]) -> None:
+        try:
+            await self._broker.publish(feeds.stream_channel(buf.stream_id), event)
+        except Exception:
+            # Subscribers re-read from the database when the broker comes back (RESYNC).
+            log.debug("publish failed for stream %s", buf.stream_id, exc_info=True)
+
+    async def _finish(self, gen: Generation, status: str, error: tuple[str, str] | None) -> None:
+        buf = gen.buf
+        code, text = error or (None, None)
+        now = utcnow()
+
+        async def write_terminal(session: AsyncSession) -> None:
+            await session.execute(
+                update(Stream)
+                .where(Stream.id == buf.stream_id, Stream.status.in_(ACTIVE))
+                .values(status=status, finished_at=now, error_code=code, error_message=text)
+            )
+            await session.execute(
+                update(Message)
+                .where(Message.id == buf.message_id)
+                .values(
+                    status=MESSAGE_STATUS.get(status, status),
+                    model=gen.model,
+                    input_tokens=gen.input_tokens,
+                    output_tokens=gen.output_tokens,
+                    error_code=code,
+                    error_message=text,
+                    parts=list(buf.parts),
+                )
+            )
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == gen.conversation_id)
+                .values(updated_at=now)
+            )
+            if gen.model and (gen.input_tokens or gen.output_tokens):
+                await add_usage(
+                    session,
+                    user_id=gen.user_id,
+                    day=now.astimezone(dt.UTC).date(),
+                    model=gen.model,
+                    input_tokens=gen.input_tokens,
+                    output_tokens=gen.output_tokens,
+                )
+
+        for attempt in range(5):
+            try:
+                await self.flusher.finish(buf, write_terminal)
+                break
+            except Exception:
+                if attempt == 4:
+                    raise  # the sweeper marks it interrupted once its heartbeat goes stale
+                await asyncio.sleep(0.2 * 2**attempt)
+        if buf.gone:
+            raise StreamGone()
+        end = events.end(
+            status=status,
+            seq=buf.seq,
+            length=buf.length,
+            input_tokens=gen.input_tokens,
+            output_tokens=gen.output_tokens,
+            error_code=code,
+            error_message=text,
+        )
+        await self._publish(buf, end)
+        await announce_finished(self._db, self._broker, gen.user_id, buf.stream_id)
+
+
+async def announce_finished(db: Database, broker: Broker, user_id: str, stream_id: str) -> None:
+    """Tell the owner's feeds that a stream ended, with the final message."""
+    async with db.read() as session:
+        stream = await session.get(Stream, stream_id)
+        message = await session.get(Message, stream.message_id) if stream else None
+    if stream is None or message is None:
+        return
+    await feeds.user_event(broker, user_id, "stream.finished", stream=feeds.row_to_json(stream))
+    await feeds.conversation_event(
+        broker,
+        user_id,
+        message.conversation_id,
+        "message.updated",
+        message=feeds.row_to_json(message),
+    )

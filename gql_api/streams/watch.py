@@ -1,0 +1,174 @@
+"""Resume on subscribe: a snapshot, then live events, then exactly one terminal event.
+
+Order matters: subscribe to the channel first, then read the snapshot, so nothing published in
+between is missed. Deltas the snapshot already covers are dropped (or trimmed); a live delta
+ahead of what the database held is preceded by the missing text, read from the database once the
+owning process has flushed it (at most one flush interval later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from gql_api import feeds
+from gql_api.broker import RESYNC, Broker
+from gql_api.db import Database
+from gql_api.streams import events
+from models.messages import Message
+from models.streams import TERMINAL, Stream
+
+GAP_POLL_SECONDS = 0.01
+
+
+@dataclass
+class Snapshot:
+    stream_id: str
+    message_id: str
+    status: str
+    seq: int
+    offset: int  # where `text` starts
+    text: str
+    length: int  # persisted length in code points
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    def end_event(self) -> dict[str, Any]:
+        return events.end(
+            status=self.status,
+            seq=self.seq,
+            length=self.length,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            error_code=self.error_code,
+            error_message=self.error_message,
+        )
+
+
+async def read_snapshot(db: Database, stream_id: str, offset: int) -> Snapshot | None:
+    """The persisted state and the text from `offset` on (SQL substr counts code points)."""
+    async with db.read() as session:
+        row = (
+            await session.execute(
+                select(
+                    Stream,
+                    func.substr(Message.content, offset + 1),
+                    Message.parts,
+                    Message.input_tokens,
+                    Message.output_tokens,
+                )
+                .join(Message, Message.id == Stream.message_id)
+                .where(Stream.id == stream_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    stream, text, parts, input_tokens, output_tokens = row
+    # A finished stream's message holds the final text; a running one's holds what was flushed.
+    length = offset + len(text or "")
+    return Snapshot(
+        stream_id=stream.id,
+        message_id=stream.message_id,
+        status=stream.status,
+        seq=stream.last_seq,
+        offset=offset,
+        text=text or "",
+        length=length,
+        parts=list(parts or []),
+        input_tokens=input_tokens or 0,
+        output_tokens=output_tokens or 0,
+        error_code=stream.error_code,
+        error_message=stream.error_message,
+    )
+
+
+async def watch(
+    db: Database, broker: Broker, stream_id: str, offset: int, *, queue_size: int = 256
+) -> AsyncIterator[dict[str, Any] | Snapshot]:
+    """Yields a Snapshot, then delta/tool events, then one end event. Ownership checked before."""
+    channel = feeds.stream_channel(stream_id)
+    async with broker.subscribe(channel, merge=events.merge) as sub:
+        snap = await read_snapshot(db, stream_id, offset)
+        if snap is None:
+            return
+        yield snap
+        if snap.finished:
+            yield snap.end_event()
+            return
+        position = max(offset, snap.length)
+        tools_seen = {_tool_key(p) for p in snap.parts}
+        async for message in sub:
+            if message is RESYNC:
+                catch_up = await read_snapshot(db, stream_id, position)
+                if catch_up is None:
+                    return
+                if catch_up.text:
+                    yield events.delta(catch_up.seq, position, catch_up.text)
+                    position = catch_up.length
+                for part in catch_up.parts:
+                    if _tool_key(part) not in tools_seen:
+                        tools_seen.add(_tool_key(part))
+                        yield events.tool(catch_up.seq, position, part)
+                if catch_up.finished:
+                    yield catch_up.end_event()
+                    return
+                continue
+            kind = message.get("type")
+            if kind == "delta":
+                start, text = message["offset"], message["text"]
+                if start > position:
+                    filled = await _fill(db, stream_id, position, start)
+                    if filled is None or filled.finished:
+                        # The owner died before saving the gap: the database is the truth.
+                        final = filled or await read_snapshot(db, stream_id, position)
+                        if final is None:
+                            return
+                        if final.text:
+                            yield events.delta(final.seq, position, final.text)
+                        yield final.end_event()
+                        return
+                    yield events.delta(filled.seq, position, filled.text[: start - position])
+                    position = start
+                if start + len(text) > position:
+                    yield events.delta(message["seq"], position, text[position - start :])
+                    position = start + len(text)
+            elif kind == "tool":
+                key = _tool_key(message["part"])
+                if key not in tools_seen:
+                    tools_seen.add(key)
+                    yield message
+            elif kind == "end":
+                if message["length"] > position:
+                    rest = await read_snapshot(db, stream_id, position)
+                    if rest is not None and rest.text:
+                        yield events.delta(message["seq"], position, rest.text)
+                yield message
+                return
+
+
+def _tool_key(part: dict[str, Any]) -> tuple[str, bool]:
+    return (str(part.get("id")), "result" in part)
+
+
+async def _fill(db: Database, stream_id: str, position: int, needed: int) -> Snapshot | None:
+    """Wait until the database holds text up to `needed`, or the stream has ended.
+
+    This ends: the owner flushes within one interval, or dies and its stream is marked
+    interrupted by a sweeper once its heartbeat goes stale.
+    """
+    while True:
+        snap = await read_snapshot(db, stream_id, position)
+        if snap is None or snap.finished or snap.length >= needed:
+            return snap
+        await asyncio.sleep(GAP_POLL_SECONDS)

@@ -1,0 +1,23 @@
+"""SQLAlchemy ORM tables and the queries on them. Importing this registers every table."""
+
+from models.attachments import Attachment
+from models.base import Base
+from models.conversations import Conversation
+from models.messages import Message, MessageVersion
+from models.projects import Project
+from models.streams import Stream, StreamChunk
+from models.usage import UsageDay
+from models.users import User
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "Conversation",
+    "Message",
+    "MessageVersion",
+    "Project",
+    "Stream",
+    "StreamChunk",
+    "UsageDay",
+    "User",
+]

@@ -1,0 +1,97 @@
+"""Messages, their earlier versions (kept on retry), and the queries on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import ID_LENGTH, Base, UTCDateTime, created_column, id_column
+from models.conversations import Conversation
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "client_message_id"),
+        Index("ix_messages_conversation_order", "conversation_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = id_column()
+    conversation_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    role: Mapped[str] = mapped_column(String(16), nullable=False)  # user | assistant | system
+    content: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # Tool calls, each with the `offset` in `content` where it happened (text lives in content).
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
+    # complete | streaming | cancelled | failed | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="complete", nullable=False)
+    model: Mapped[str | None] = mapped_column(String(100))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    client_message_id: Mapped[str | None] = mapped_column(String(100))
+    reply_to_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = created_column()
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class MessageVersion(Base):
+    """An earlier answer of an assistant message, kept when the answer is generated again."""
+
+    __tablename__ = "message_versions"
+    __table_args__ = (UniqueConstraint("message_id", "version"),)
+
+    id: Mapped[str] = id_column()
+    message_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    model: Mapped[str | None] = mapped_column(String(100))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    created_at: Mapped[dt.datetime] = created_column()
+
+
+async def owned_message(
+    session: AsyncSession, owner_id: str, message_id: str
+) -> tuple[Message, Conversation] | None:
+    row = (
+        await session.execute(
+            select(Message, Conversation)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.id == message_id, Conversation.owner_id == owner_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def by_client_id(
+    session: AsyncSession, conversation_id: str, client_message_id: str
+) -> Message | None:
+    return await session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.client_message_id == client_message_id,
+        )
+    )

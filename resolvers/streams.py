@@ -1,0 +1,242 @@
+"""Answers: send, watch (subscription with resume), stop, retry, active streams, usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any
+
+import strawberry
+
+from gql_api.context import Info
+from gql_api.domain import streams
+from gql_api.errors import InvalidInput
+from gql_api.streams.watch import Snapshot, watch
+from resolvers.types import (
+    Message,
+    Stream,
+    StreamStatus,
+    TokenUsage,
+    ToolCallPart,
+    part_from_json,
+)
+
+
+@strawberry.type
+class StreamSnapshot:
+    """First event of a subscription: the text after the client's offset, and the state."""
+
+    stream_id: strawberry.ID
+    message_id: strawberry.ID
+    status: StreamStatus
+    seq: int
+    offset: int
+    text: str
+    length: int
+    tool_calls: list[ToolCallPart]
+
+
+@strawberry.type
+class StreamDelta:
+    seq: int
+    offset: int = strawberry.field(description="Code points before this text in the answer.")
+    text: str
+
+
+@strawberry.type
+class StreamToolCall:
+    seq: int
+    offset: int
+    tool_call: ToolCallPart
+
+
+@strawberry.type
+class StreamEnd:
+    """Last event: the final status, with usage or the error."""
+
+    status: StreamStatus
+    seq: int
+    length: int
+    usage: TokenUsage
+    error_code: str | None
+    error_message: str | None
+
+
+StreamEvent = Annotated[
+    StreamSnapshot | StreamDelta | StreamToolCall | StreamEnd, strawberry.union("StreamEvent")
+]
+
+
+def _tool(part: dict[str, Any]) -> ToolCallPart:
+    made = part_from_json(part)
+    assert isinstance(made, ToolCallPart)
+    return made
+
+
+def to_event(
+    event: Snapshot | dict[str, Any],
+) -> StreamSnapshot | StreamDelta | StreamToolCall | StreamEnd:
+    if isinstance(event, Snapshot):
+        return StreamSnapshot(
+            stream_id=strawberry.ID(event.stream_id),
+            message_id=strawberry.ID(event.message_id),
+            status=StreamStatus(event.status),
+            seq=event.seq,
+            offset=event.offset,
+            text=event.text,
+            length=event.length,
+            tool_calls=[_tool(p) for p in event.parts],
+        )
+    kind = event["type"]
+    if kind == "delta":
+        return StreamDelta(seq=event["seq"], offset=event["offset"], text=event["text"])
+    if kind == "tool":
+        return StreamToolCall(
+            seq=event["seq"], offset=event["offset"], tool_call=_tool(event["part"])
+        )
+    return StreamEnd(
+        status=StreamStatus(event["status"]),
+        seq=event["seq"],
+        length=event["length"],
+        usage=TokenUsage(input_tokens=event["input_tokens"], output_tokens=event["output_tokens"]),
+        error_code=event.get("error_code"),
+        error_message=event.get("error_message"),
+    )
+
+
+@strawberry.input
+class SendMessageInput:
+    conversation_id: strawberry.ID
+    content: str
+    client_message_id: str | None = strawberry.field(
+        default=None,
+        description="Idempotency key: sending the same id again returns the same rows.",
+    )
+    attachment_ids: list[strawberry.ID] | None = None
+    model: str | None = None
+
+
+@strawberry.type
+class SendMessagePayload:
+    user_message: Message
+    assistant_message: Message
+    stream: Stream
+
+
+def _payload(sent: streams.Sent) -> SendMessagePayload:
+    return SendMessagePayload(
+        user_message=Message.from_model(sent.user_message),
+        assistant_message=Message.from_model(sent.assistant_message),
+        stream=Stream.from_model(sent.stream),
+    )
+
+
+@strawberry.type
+class UsageDay:
+    day: dt.date
+    model: str
+    input_tokens: int
+    output_tokens: int
+    requests: int
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def stream(self, info: Info, id: strawberry.ID) -> Stream:
+        user = await info.context.require_user()
+        row = await streams.owned_stream(db=info.context.services.db, user=user, stream_id=id)
+        return Stream.from_model(row)
+
+    @strawberry.field(description="Answers being generated now, for recovery after a reload.")
+    async def active_streams(self, info: Info) -> list[Stream]:
+        user = await info.context.require_user()
+        rows = await streams.active_streams(db=info.context.services.db, user=user)
+        return [Stream.from_model(r) for r in rows]
+
+    @strawberry.field(description="Token usage per day and model, `from` and `to` included.")
+    async def usage(
+        self,
+        info: Info,
+        from_: Annotated[dt.date, strawberry.argument(name="from")],
+        to: dt.date,
+    ) -> list[UsageDay]:
+        user = await info.context.require_user()
+        rows = await streams.usage(db=info.context.services.db, user=user, start=from_, end=to)
+        return [
+            UsageDay(
+                day=r.day,
+                model=r.model,
+                input_tokens=r.input_tokens,
+                output_tokens=r.output_tokens,
+                requests=r.requests,
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Store the message and start the answer in the background; returns at once."
+    )
+    async def send_message(self, info: Info, input: SendMessageInput) -> SendMessagePayload:
+        user = await info.context.require_user()
+        sent = await streams.send_message(
+            svc=info.context.services,
+            user=user,
+            conversation_id=input.conversation_id,
+            content=input.content,
+            client_message_id=input.client_message_id,
+            attachment_ids=[str(a) for a in input.attachment_ids or []],
+            model=input.model,
+        )
+        return _payload(sent)
+
+    @strawberry.mutation(description="Stop an answer; its partial text is kept. Idempotent.")
+    async def stop_stream(self, info: Info, id: strawberry.ID) -> Stream:
+        user = await info.context.require_user()
+        row = await streams.stop_stream(svc=info.context.services, user=user, stream_id=id)
+        return Stream.from_model(row)
+
+    @strawberry.mutation(
+        description="Generate an answer again from its prompt; the earlier text is kept in "
+        "`versions`."
+    )
+    async def retry_message(
+        self, info: Info, id: strawberry.ID, model: str | None = None
+    ) -> SendMessagePayload:
+        user = await info.context.require_user()
+        sent = await streams.retry_message(
+            svc=info.context.services, user=user, message_id=id, model=model
+        )
+        return _payload(sent)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="An answer as it is written: a snapshot from `offset` (code points the "
+        "client already has), live deltas, then one end event. Pass `streamId` or `messageId`."
+    )
+    async def stream_events(
+        self,
+        info: Info,
+        stream_id: strawberry.ID | None = None,
+        message_id: strawberry.ID | None = None,
+        offset: int = 0,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        user = await info.context.require_user()
+        svc = info.context.services
+        if offset < 0:
+            raise InvalidInput("offset must not be negative", field="offset")
+        if (stream_id is None) == (message_id is None):
+            raise InvalidInput("pass exactly one of streamId and messageId", field="streamId")
+        if stream_id is not None:
+            row = await streams.owned_stream(db=svc.db, user=user, stream_id=stream_id)
+        else:
+            row = await streams.latest_stream_of_message(
+                db=svc.db, user=user, message_id=str(message_id)
+            )
+        async for event in watch(svc.db, svc.broker, row.id, offset):
+            yield to_event(event)

@@ -1,0 +1,377 @@
+"""GraphQL object types, each built from an ORM row with `from_model`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gql_api.context import Info
+from models.attachments import Attachment as AttachmentRow
+from models.conversations import Conversation as ConversationRow
+from models.messages import Message as MessageRow
+from models.messages import MessageVersion as MessageVersionRow
+from models.projects import Project as ProjectRow
+from models.streams import Stream as StreamRow
+from models.users import User as UserRow
+
+
+@strawberry.enum
+class Theme(Enum):
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+@strawberry.enum
+class Role(Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+@strawberry.enum
+class MessageStatus(Enum):
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+@strawberry.enum
+class StreamStatus(Enum):
+    PENDING = "pending"
+    STREAMING = "streaming"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+@strawberry.type
+class Preferences:
+    default_model: str | None
+    theme: Theme
+    tools_enabled: list[str]
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str | None
+    name: str | None
+    created_at: dt.datetime
+    preferences: Preferences
+
+    @classmethod
+    def from_model(cls, row: UserRow) -> User:
+        return cls(
+            id=strawberry.ID(row.id),
+            email=row.email,
+            name=row.name,
+            created_at=row.created_at,
+            preferences=Preferences(
+                default_model=row.default_model,
+                theme=Theme(row.theme),
+                tools_enabled=list(row.tools_enabled),
+            ),
+        )
+
+
+@strawberry.type
+class Project:
+    id: strawberry.ID
+    name: str
+    conversation_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_model(cls, row: ProjectRow) -> Project:
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            conversation_count=row.conversation_count,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type
+class TextPart:
+    text: str
+
+
+@strawberry.type
+class ToolCallPart:
+    id: str
+    name: str
+    input: JSON
+    result: str | None
+    is_error: bool
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+MessagePart = Annotated[TextPart | ToolCallPart, strawberry.union("MessagePart")]
+
+
+def part_from_json(part: dict[str, Any]) -> TextPart | ToolCallPart:
+    if part.get("type") == "tool_call":
+        started, finished = part.get("started_at"), part.get("finished_at")
+        return ToolCallPart(
+            id=part.get("id", ""),
+            name=part.get("name", ""),
+            input=part.get("input", {}),
+            result=part.get("result"),
+            is_error=bool(part.get("is_error", False)),
+            started_at=dt.datetime.fromisoformat(started) if started else None,
+            finished_at=dt.datetime.fromisoformat(finished) if finished else None,
+        )
+    return TextPart(text=part.get("text", ""))
+
+
+def interleave(content: str, tool_parts: list[dict[str, Any]]) -> list[TextPart | ToolCallPart]:
+    """Split the text at each tool call's offset: tool calls are stored with where they occurred."""
+    out: list[TextPart | ToolCallPart] = []
+    position = 0
+    for part in sorted(tool_parts, key=lambda p: int(p.get("offset", 0))):
+        cut = min(max(int(part.get("offset", 0)), position), len(content))
+        if cut > position:
+            out.append(TextPart(text=content[position:cut]))
+            position = cut
+        out.append(part_from_json(part))
+    if position < len(content) or not out:
+        out.append(TextPart(text=content[position:]))
+    return out
+
+
+@strawberry.type
+class TokenUsage:
+    input_tokens: int
+    output_tokens: int
+
+
+@strawberry.type
+class Attachment:
+    id: strawberry.ID
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+    conversation_id: strawberry.ID | None
+    message_id: strawberry.ID | None
+
+    @classmethod
+    def from_model(cls, row: AttachmentRow) -> Attachment:
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            media_type=row.media_type,
+            size=row.size,
+            sha256=row.sha256,
+            created_at=row.created_at,
+            conversation_id=strawberry.ID(row.conversation_id) if row.conversation_id else None,
+            message_id=strawberry.ID(row.message_id) if row.message_id else None,
+        )
+
+
+@strawberry.type
+class MessageVersion:
+    version: int
+    content: str
+    status: MessageStatus
+    model: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_model(cls, row: MessageVersionRow) -> MessageVersion:
+        return cls(
+            version=row.version,
+            content=row.content,
+            status=MessageStatus(row.status),
+            model=row.model,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type
+class Message:
+    id: strawberry.ID
+    conversation_id: strawberry.ID
+    role: Role
+    content: str
+    status: MessageStatus
+    model: str | None
+    usage: TokenUsage
+    client_message_id: str | None
+    reply_to_id: strawberry.ID | None
+    version: int
+    error_code: str | None
+    error_message: str | None
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    raw_parts: strawberry.Private[list[dict[str, Any]]]
+
+    @strawberry.field(description="Text and tool calls in the order the model produced them.")
+    def parts(self) -> list[MessagePart]:
+        return interleave(self.content, self.raw_parts)
+
+    @strawberry.field(description="Earlier answers, kept when this one was generated again.")
+    async def versions(self, info: Info) -> list[MessageVersion]:
+        if self.version <= 1:
+            return []
+        from gql_api.domain.streams import message_versions
+
+        rows = await message_versions(db=info.context.services.db, message_id=self.id)
+        return [MessageVersion.from_model(r) for r in rows]
+
+    @strawberry.field
+    async def attachments(self, info: Info) -> list[Attachment]:
+        rows = await info.context.loaders.message_attachments.load(self.id)
+        return [Attachment.from_model(r) for r in rows]
+
+    @classmethod
+    def from_model(cls, row: MessageRow) -> Message:
+        return cls(
+            id=strawberry.ID(row.id),
+            conversation_id=strawberry.ID(row.conversation_id),
+            role=Role(row.role),
+            content=row.content or "",
+            status=MessageStatus(row.status),
+            model=row.model,
+            usage=TokenUsage(
+                input_tokens=row.input_tokens or 0, output_tokens=row.output_tokens or 0
+            ),
+            client_message_id=row.client_message_id,
+            reply_to_id=strawberry.ID(row.reply_to_id) if row.reply_to_id else None,
+            version=row.version or 1,
+            error_code=row.error_code,
+            error_message=row.error_message,
+            created_at=row.created_at,
+            edited_at=row.edited_at,
+            raw_parts=list(row.parts or []),
+        )
+
+
+@strawberry.type
+class Stream:
+    id: strawberry.ID
+    message_id: strawberry.ID
+    conversation_id: strawberry.ID
+    status: StreamStatus
+    model: str | None
+    last_seq: int
+    length: int
+    error_code: str | None
+    error_message: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @classmethod
+    def from_model(cls, row: StreamRow) -> Stream:
+        return cls(
+            id=strawberry.ID(row.id),
+            message_id=strawberry.ID(row.message_id),
+            conversation_id=strawberry.ID(row.conversation_id),
+            status=StreamStatus(row.status),
+            model=row.model,
+            last_seq=row.last_seq,
+            length=row.length,
+            error_code=row.error_code,
+            error_message=row.error_message,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+        )
+
+
+@strawberry.type
+class Conversation:
+    id: strawberry.ID
+    title: str
+    model: str | None
+    system_prompt: str | None
+    pinned: bool
+    archived: bool
+    draft: str | None
+    project_id: strawberry.ID | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_message_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def project(self, info: Info) -> Project | None:
+        if self.project_id is None:
+            return None
+        row = await info.context.loaders.project.load(self.project_id)
+        return Project.from_model(row) if row else None
+
+    @strawberry.field
+    async def last_message(self, info: Info) -> Message | None:
+        if self.last_message_id is None:
+            return None
+        row = await info.context.loaders.message.load(self.last_message_id)
+        return Message.from_model(row) if row else None
+
+    @strawberry.field(description="The answer being generated in this conversation, if any.")
+    async def active_stream(self, info: Info) -> Stream | None:
+        row = await info.context.loaders.active_stream.load(self.id)
+        return Stream.from_model(row) if row else None
+
+    @classmethod
+    def from_model(cls, row: ConversationRow) -> Conversation:
+        return cls(
+            id=strawberry.ID(row.id),
+            title=row.title,
+            model=row.model,
+            system_prompt=row.system_prompt,
+            pinned=bool(row.pinned),
+            archived=bool(row.archived),
+            draft=row.draft,
+            project_id=strawberry.ID(row.project_id) if row.project_id else None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            last_message_id=row.last_message_id,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class ConversationEdge:
+    cursor: str
+    node: Conversation
+
+
+@strawberry.type
+class ConversationConnection:
+    edges: list[ConversationEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class MessageEdge:
+    cursor: str
+    node: Message
+
+
+@strawberry.type
+class MessageConnection:
+    edges: list[MessageEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Deleted:
+    id: strawberry.ID

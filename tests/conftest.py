@@ -1,0 +1,66 @@
+"""Fixtures: settings per test, a fresh database (SQLite, and PostgreSQL when it can run),
+a real uvicorn server on 127.0.0.1:0, and GraphQL clients over HTTP and websockets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from gql_api.settings import Settings
+from tests.fake_anthropic import fake_anthropic_fixture  # noqa: F401
+from tests.servers import postgres_bin_dir, postgres_server, redis_server  # noqa: F401
+from tests.support import ApiServer, start_api
+
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that take `database_kind` run on SQLite and, where it can run, PostgreSQL too."""
+    if "database_kind" in metafunc.fixturenames:
+        kinds = ["sqlite"]
+        if os.environ.get("CI") == "true" or postgres_bin_dir() is not None:
+            kinds.append("postgres")
+        metafunc.parametrize("database_kind", kinds)
+
+
+@pytest.fixture
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, database_kind: str
+) -> Iterator[str]:
+    if database_kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'chatgql.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    yield server.create_database()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "data_dir": tmp_path / "var",
+        "database_url": database_url,
+        "broker_url": "memory://",
+        "jwt_secret": TEST_SECRET,
+        "anthropic_api_key": None,
+        "demo_token_delay_seconds": 0.002,
+        "flush_interval_ms": 20,
+        "heartbeat_interval_seconds": 0.5,
+        "stale_after_seconds": 3.0,
+        "sweep_interval_seconds": 0.5,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[ApiServer]:
+    async with start_api(settings) as server:
+        yield server
