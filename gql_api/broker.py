@@ -37,9 +37,13 @@ class Resync(enum.Enum):
     RESYNC = "RESYNC"
 
 
+# RESYNC: events may have been missed here (a full queue that could not merge, or a backend
+# outage). Whatever was queued before it is dropped; re-read state, then go on with what follows.
 RESYNC: Final = Resync.RESYNC
-Event: TypeAlias = dict[str, Any]
+Event: TypeAlias = dict[str, Any]  # shared by every subscriber of the channel: treat as read-only
 Message: TypeAlias = Event | Literal[Resync.RESYNC]
+# Called only when a subscription's queue is full, with its last queued event and the new one:
+# return one event standing for both (a new dict), or None to fall back to RESYNC.
 Merge: TypeAlias = Callable[[Event, Event], Event | None]
 _IO_TIMEOUT: Final = 1.0  # bounds every Redis round trip, so an outage is noticed, never waited out
 _BACKEND_ERRORS: Final = (RedisError, OSError)  # OSError includes TimeoutError

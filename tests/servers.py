@@ -11,6 +11,7 @@ import ctypes
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -106,7 +107,8 @@ class RedisServer:
         args += ["--appendonly", "no", "--dir", str(self.directory), "--daemonize", "no"]
         self.proc = _spawn(args, log)
         deadline = time.monotonic() + START_TIMEOUT
-        while not self.ping():
+        # Ask for the pid: a plain PING could be answered by another server that holds the port.
+        while self._pid() != self.proc.pid:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise ServerError(f"redis-server did not start on {self.port}:\n{_tail(log)}")
@@ -118,12 +120,26 @@ class RedisServer:
             _reap(proc, signal.SIGKILL)
 
     def ping(self) -> bool:
+        return self._ask(b"PING").startswith(b"+PONG")
+
+    def _pid(self) -> int | None:
+        found = re.search(rb"process_id:(\d+)\r\n", self._ask(b"INFO server", b"process_id:"))
+        return int(found[1]) if found else None
+
+    def _ask(self, command: bytes, until: bytes = b"") -> bytes:
+        """One inline command over a raw socket; b"" if nothing answers."""
+        data = b""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
+                sock.sendall(command + b"\r\n")
+                while not data.endswith(b"\r\n") or until not in data:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
         except OSError:
-            return False
+            return b""
+        return data
 
 
 def start_redis(tmp_dir: Path, port: int | None = None) -> RedisServer:
@@ -201,8 +217,13 @@ class PostgresServer:
                 raise ServerError(f"postgres did not start:\n{_tail(log)}")
 
     def _ready(self) -> bool:
-        check = [str(self.bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
-        return subprocess.run(check, timeout=10, check=False).returncode == 0
+        # postmaster.pid line 1 is the pid, line 8 the status: ours and "ready", not just anyone's
+        try:
+            lines = (self.directory / "data" / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return False
+        assert self.proc is not None
+        return len(lines) >= 8 and lines[0] == str(self.proc.pid) and lines[7].strip() == "ready"
 
     def psql(self, sql: str, database: str = "postgres") -> None:
         args = [str(self.bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"]

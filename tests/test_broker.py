@@ -16,11 +16,7 @@ import pytest
 from redis import asyncio as aioredis
 
 from gql_api.broker import RESYNC, Broker, BrokerStats, BrokerUnavailable, Message, Subscription
-from tests.servers import (
-    RedisServer,
-    redis_server,  # noqa: F401
-    start_redis,
-)
+from tests.servers import RedisServer, start_redis
 
 Factory = Callable[..., Awaitable[Broker]]
 FAST: dict[str, Any] = {"health_interval": 0.1, "reconnect_min": 0.02, "reconnect_max": 0.2}
@@ -88,7 +84,7 @@ async def broker(make_broker: Factory, url: str) -> Broker:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[RedisServer]:  # noqa: F811
+def own_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[RedisServer]:
     """A private redis-server that tests may kill and restart (the session one stays up)."""
     server = start_redis(tmp_path)
     try:
@@ -397,3 +393,21 @@ async def test_connect_to_a_dead_redis_fails_fast(own_redis: RedisServer) -> Non
     assert time.monotonic() - started < 1.5
     assert not broker.healthy and broker.stats().tasks == 0
     await broker.disconnect()
+
+
+@pytest.mark.redis
+async def test_disconnect_during_outage_leaves_nothing(own_redis: RedisServer) -> None:
+    before = asyncio.all_tasks()
+    broker = Broker(own_redis.url, **FAST)
+    await broker.connect()
+    async with broker.subscribe(new_channel()) as sub:
+        own_redis.stop()
+        await eventually(lambda: not broker.healthy, timeout=2)
+        await asyncio.sleep(random.uniform(0, 0.3))  # somewhere in the reconnect loop
+        started = time.monotonic()
+        await broker.disconnect()
+        assert time.monotonic() - started < 1.5
+        with pytest.raises(StopAsyncIteration):
+            await anext(sub)
+    assert broker.stats().tasks == 0
+    assert asyncio.all_tasks() == before

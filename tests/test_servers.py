@@ -9,13 +9,7 @@ import pytest
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from tests.servers import (
-    PostgresServer,
-    RedisServer,
-    postgres_server,  # noqa: F401
-    redis_server,  # noqa: F401
-    start_redis,
-)
+from tests.servers import PostgresServer, RedisServer, start_redis
 
 
 def _dsn(url: str) -> str:
@@ -33,7 +27,7 @@ async def _ping(url: str) -> bool:
 
 
 @pytest.mark.postgres
-async def test_postgres_answers_and_creates_databases(postgres_server: PostgresServer) -> None:  # noqa: F811
+async def test_postgres_answers_and_creates_databases(postgres_server: PostgresServer) -> None:
     conn = await asyncpg.connect(_dsn(postgres_server.url))
     try:
         assert await conn.fetchval("select 1") == 1
@@ -55,14 +49,14 @@ async def test_postgres_answers_and_creates_databases(postgres_server: PostgresS
 
 
 @pytest.mark.redis
-async def test_session_redis_answers(redis_server: RedisServer) -> None:  # noqa: F811
+async def test_session_redis_answers(redis_server: RedisServer) -> None:
     assert redis_server.url == f"redis://127.0.0.1:{redis_server.port}/0"
     assert await _ping(redis_server.url)
 
 
 @pytest.mark.redis
 async def test_redis_stops_and_starts_on_the_same_port(
-    redis_server: RedisServer,  # noqa: F811 (only to skip or fail like the others when absent)
+    redis_server: RedisServer,  # skips or fails like the others when absent
     tmp_path: Path,
 ) -> None:
     server = start_redis(tmp_path)

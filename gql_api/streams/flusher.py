@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import JSON, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api.db import Database
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 from models.messages import Message
 from models.streams import ACTIVE, Stream, StreamChunk
 
@@ -57,47 +57,77 @@ class StreamBuffer:
 
 
 async def write_progress(
-    session: AsyncSession, buf: StreamBuffer, node_id: str
+    session: AsyncSession, buffers: list[StreamBuffer], node_id: str
 ) -> Callable[[], None]:
-    """Save a buffer (chunk + message text + stream progress) inside the caller's transaction.
+    """Save buffers (chunks + message text + stream progress) inside the caller's transaction.
 
-    Returns what to do once the transaction has committed: until then the buffer keeps its text,
-    so a failed commit loses nothing. Deltas added meanwhile stay for the next flush.
+    A constant number of statements whatever the number of streams: one locking read of the
+    streams' flags, then one executemany each for streams, chunks and messages. Returns what to
+    do once the transaction has committed: until then each buffer keeps its text, so a failed
+    commit loses nothing. Deltas added meanwhile stay for the next flush.
     """
-    count, seq, length = len(buf.pending), buf.seq, buf.length
-    start = buf.persisted_length
-    text = "".join(buf.pending[:count])
-    parts = list(buf.parts) if buf.parts_dirty else None
-    # Progress first: when the stream row is gone or no longer ours, nothing else is written.
-    result = await session.execute(
-        update(Stream)
-        .where(Stream.id == buf.stream_id, Stream.node_id == node_id, Stream.status.in_(ACTIVE))
-        .values(status="streaming", last_seq=seq, length=length, heartbeat_at=utcnow())
-        .returning(Stream.cancel_requested)
+    ids = [b.stream_id for b in buffers]
+    # Lock the rows (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock) so a
+    # sweeper or a stop cannot change them between this read and the writes below.
+    rows = await session.execute(
+        select(Stream.id, Stream.cancel_requested)
+        .where(Stream.id.in_(ids), Stream.node_id == node_id, Stream.status.in_(ACTIVE))
+        .with_for_update()
     )
-    row = result.first()
-    if row is None:
-        buf.gone = True
-        return lambda: None
-    buf.cancel_requested = bool(row[0])
-    if text:
+    ours = {row[0]: bool(row[1]) for row in rows}
+    now = utcnow()
+    streams, chunks, messages, commits = [], [], [], []
+    for buf in buffers:
+        if buf.stream_id not in ours:
+            buf.gone = True
+            continue
+        buf.cancel_requested = ours[buf.stream_id]
+        count, seq, length, start = len(buf.pending), buf.seq, buf.length, buf.persisted_length
+        text = "".join(buf.pending[:count])
+        parts = list(buf.parts) if buf.parts_dirty else None
+        streams.append({"sid": buf.stream_id, "new_seq": seq, "new_length": length, "now": now})
+        if text:
+            chunks.append({"stream_id": buf.stream_id, "seq": seq, "offset": start, "text": text})
+        if text or parts is not None:
+            messages.append({"mid": buf.message_id, "delta": text})
+            if parts is not None:
+                messages[-1]["new_parts"] = parts
+        commits.append((buf, count, len(text), seq, length, parts))
+    if streams:
+        # Core statements on the tables: executemany, one round trip for all the streams.
+        table = Stream.__table__
         await session.execute(
-            insert(StreamChunk).values(stream_id=buf.stream_id, seq=seq, offset=start, text=text)
+            update(table)
+            .where(table.c.id == bindparam("sid"))
+            .values(
+                status="streaming",
+                last_seq=bindparam("new_seq"),
+                length=bindparam("new_length"),
+                heartbeat_at=bindparam("now", type_=UTCDateTime),
+            ),
+            streams,
         )
-    values: dict[str, Any] = {}
-    if text:
-        values["content"] = Message.content + text
-    if parts is not None:
-        values["parts"] = parts
-    if values:
-        await session.execute(update(Message).where(Message.id == buf.message_id).values(**values))
+    if chunks:
+        await session.execute(insert(StreamChunk.__table__), chunks)
+    for with_parts in (False, True):
+        batch = [m for m in messages if ("new_parts" in m) == with_parts]
+        if not batch:
+            continue
+        table = Message.__table__
+        values: dict[str, Any] = {"content": table.c.content + bindparam("delta", type_=Text)}
+        if with_parts:
+            values["parts"] = bindparam("new_parts", type_=JSON)
+        await session.execute(
+            update(table).where(table.c.id == bindparam("mid")).values(**values), batch
+        )
 
     def committed() -> None:
-        del buf.pending[:count]
-        buf.pending_chars -= len(text)
-        buf.persisted_seq, buf.persisted_length = seq, length
-        if parts is not None and buf.parts == parts:
-            buf.parts_dirty = False
+        for buf, count, chars, seq, length, parts in commits:
+            del buf.pending[:count]
+            buf.pending_chars -= chars
+            buf.persisted_seq, buf.persisted_length = seq, length
+            if parts is not None and buf.parts == parts:
+                buf.parts_dirty = False
 
     return committed
 
@@ -122,6 +152,9 @@ class Flusher:
         self._max_chars = max_chars
         self._heartbeat_interval = heartbeat_interval
         self._buffers: dict[str, StreamBuffer] = {}
+        self._finishing: list[
+            tuple[StreamBuffer, Callable[[AsyncSession], Awaitable[None]], asyncio.Future[None]]
+        ] = []
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -135,6 +168,10 @@ class Flusher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for _, _, done in self._finishing:
+            if not done.done():
+                done.set_exception(RuntimeError("flusher closed"))
+        self._finishing.clear()
 
     def track(self, buf: StreamBuffer) -> None:
         self._buffers[buf.stream_id] = buf
@@ -167,27 +204,43 @@ class Flusher:
 
     async def flush(self, *, heartbeat: bool = False) -> None:
         async with self._lock:
-            buffers = [b for b in self._buffers.values() if b.dirty or heartbeat]
+            finishing, self._finishing = self._finishing, []
+            ending = {buf.stream_id for buf, _, _ in finishing}
+            buffers = [
+                b for b in self._buffers.values() if b.dirty or heartbeat or b.stream_id in ending
+            ]
             if not buffers:
                 return
-            async with self._db.write() as session:
-                done = [await write_progress(session, buf, self._node_id) for buf in buffers]
+            try:
+                async with self._db.write() as session:
+                    committed = await write_progress(session, buffers, self._node_id)
+                    for buf, write_terminal, _ in finishing:
+                        if not buf.gone:
+                            await write_terminal(session)
+            except BaseException as exc:
+                for _, _, done in finishing:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
+                raise
             self.transactions += 1
-            for committed in done:
-                committed()
+            committed()
+            for buf, _, done in finishing:
+                self.untrack(buf.stream_id)
+                if not done.done():
+                    done.set_result(None)
         for buf in buffers:
-            if buf.gone or buf.cancel_requested:
+            if buf.stream_id not in ending and (buf.gone or buf.cancel_requested):
                 self._on_signal(buf)
 
     async def finish(
         self, buf: StreamBuffer, write_terminal: Callable[[AsyncSession], Awaitable[None]]
     ) -> None:
-        """Write a buffer's last text and its terminal state in one transaction."""
-        async with self._lock:
-            self.untrack(buf.stream_id)
-            async with self._db.write() as session:
-                committed = await write_progress(session, buf, self._node_id)
-                if not buf.gone:
-                    await write_terminal(session)
-            self.transactions += 1
-            committed()
+        """Write a buffer's last text and its terminal state in the next flush transaction.
+
+        Streams finishing together share one transaction, and a finishing stream stays tracked
+        (so its heartbeat goes on) until its terminal state is committed.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._finishing.append((buf, write_terminal, done))
+        self._wake.set()
+        await done
