@@ -18,9 +18,11 @@ from strawberry.types.unset import UnsetType
 from gql_api.auth import bearer_token
 from gql_api.context import Context
 from gql_api.errors import ChatError
+from gql_api.files import router as files_router
 from gql_api.runtime import build_services
 from gql_api.services import Services
 from gql_api.settings import Settings
+from gql_api.upload_guard import GraphQLUploadGuard
 from resolvers.schema import build_schema
 
 log = logging.getLogger("chatgql")
@@ -65,9 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         keep_alive=True,
         keep_alive_interval=15,
+        # Uploads (GraphQL multipart request spec); GraphQLUploadGuard keeps out cross-site
+        # form posts and oversized bodies before Starlette parses the form.
+        multipart_uploads_enabled=True,
     )
     app = FastAPI(title="chatgql", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(router, prefix="/graphql")
+    app.include_router(files_router)
+    app.add_middleware(GraphQLUploadGuard, path="/graphql")
 
     @app.get("/health")
     async def health(connection: HTTPConnection) -> JSONResponse:

@@ -57,7 +57,9 @@ class TokenVerifier:
             key: Any
             if self._jwks is not None:
                 # PyJWKClient fetches over blocking HTTP (then caches): keep it off the loop.
-                key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+                # Pass the PyJWK itself, not `.key`: PyJWT then refuses a token whose `alg` does
+                # not match the key's type (ES256 naming an RSA key) instead of a TypeError.
+                key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
             else:
                 key = self._secret
             claims = jwt.decode(
@@ -75,6 +77,8 @@ class TokenVerifier:
             raise Unauthenticated("Token signing key could not be found") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(f"Invalid token: {exc}") from exc
+        except jwt.PyJWTError as exc:  # e.g. InvalidKeyError: still the token's fault
+            raise Unauthenticated("Invalid token") from exc
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject or len(subject) > 255:
             raise Unauthenticated("Invalid token: bad subject")

@@ -14,6 +14,7 @@ from gql_api import jobs
 from gql_api.auth import TokenVerifier
 from gql_api.broker import Broker
 from gql_api.db import Database
+from gql_api.domain.attachments import collect_orphans
 from gql_api.domain.users import UserDirectory
 from gql_api.providers.base import ModelProvider
 from gql_api.providers.demo import DemoProvider
@@ -35,6 +36,7 @@ def make_provider(settings: Settings) -> ModelProvider:
             settings.anthropic_api_key,
             base_url=settings.anthropic_base_url,
             timeout=settings.anthropic_timeout_seconds,
+            max_retries=settings.anthropic_max_retries,
         )
         return AnthropicProvider(client)
     return DemoProvider(token_delay=settings.demo_token_delay_seconds)
@@ -99,6 +101,15 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                     settings.cleanup_interval_seconds,
                     lambda: jobs.delete_old_chunks(db, retention=settings.chunk_retention_seconds),
                     "cleanup",
+                )
+            ),
+            asyncio.create_task(
+                jobs.every(
+                    settings.attachment_cleanup_interval_seconds,
+                    lambda: collect_orphans(
+                        db, store, older_than=settings.attachment_orphan_grace_seconds
+                    ),
+                    "attachment cleanup",
                 )
             ),
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -39,6 +41,7 @@ class Settings(BaseSettings):
     )
     anthropic_base_url: str | None = None
     anthropic_timeout_seconds: float = 600.0
+    anthropic_max_retries: int = 2  # the SDK retries only the opening request
     default_model: str = "claude-sonnet-4-5"
     max_output_tokens: int = 4096
     system_prompt: str = "You are a helpful assistant."
@@ -86,6 +89,10 @@ class Settings(BaseSettings):
     ]
     signed_url_ttl_seconds: int = 900
     public_base_url: str | None = None  # for signed links; default http://host:port
+    # Cleanup of attachment bytes without a row (and rows without bytes); objects younger
+    # than the grace period are left alone, as their upload may still be in flight.
+    attachment_cleanup_interval_seconds: float = 3600.0
+    attachment_orphan_grace_seconds: float = 3600.0
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -113,6 +120,10 @@ class Settings(BaseSettings):
         path = self.data_dir / "dev-jwt-secret"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            # Created 0600 (never briefly world-readable) and exclusively: when two processes
+            # race here, the loser keeps the winner's secret instead of overwriting it.
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_urlsafe(48))
         return path.read_text().strip()

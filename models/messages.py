@@ -74,15 +74,23 @@ class MessageVersion(Base):
 
 
 async def owned_message(
-    session: AsyncSession, owner_id: str, message_id: str
+    session: AsyncSession, owner_id: str, message_id: str, *, for_update: bool = False
 ) -> tuple[Message, Conversation] | None:
-    row = (
+    query = (
+        select(Message, Conversation)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.id == message_id, Conversation.owner_id == owner_id)
+    )
+    if for_update:
+        # Lock the conversation row first (the order a delete of it takes), then read the
+        # message in a new statement, which sees whatever was committed while we waited.
         await session.execute(
-            select(Message, Conversation)
-            .join(Conversation, Conversation.id == Message.conversation_id)
+            select(Conversation.id)
+            .join(Message, Conversation.id == Message.conversation_id)
             .where(Message.id == message_id, Conversation.owner_id == owner_id)
+            .with_for_update(of=Conversation)
         )
-    ).first()
+    row = (await session.execute(query)).first()
     return None if row is None else (row[0], row[1])
 
 

@@ -36,7 +36,8 @@ async def add_usage(
     output_tokens: int,
 ) -> None:
     """Upsert: one row per (user, day, model), safe under concurrent writers."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {
         "user_id": user_id,
         "day": day,

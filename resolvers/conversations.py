@@ -136,13 +136,15 @@ class Mutation:
         return await _update(info, id, "conversation.archived", {"archived": archived})
 
     @strawberry.mutation(description="Save (or clear, with null) the unsent draft.")
-    async def save_draft(self, info: Info, id: strawberry.ID, draft: str | None) -> Conversation:
+    async def save_draft(
+        self, info: Info, id: strawberry.ID, draft: str | None = None
+    ) -> Conversation:
         changes = conversations.draft_changes(draft)
         return await _update(info, id, "conversation.draft", changes, touch=False)
 
     @strawberry.mutation(description="Move into a project, or out of any with `projectId: null`.")
     async def move_conversation(
-        self, info: Info, id: strawberry.ID, project_id: strawberry.ID | None
+        self, info: Info, id: strawberry.ID, project_id: strawberry.ID | None = None
     ) -> Conversation:
         user = await info.context.require_user()
         s = info.context.services

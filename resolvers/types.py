@@ -166,6 +166,23 @@ class Attachment:
     created_at: dt.datetime
     conversation_id: strawberry.ID | None
     message_id: strawberry.ID | None
+    owner_id: strawberry.Private[str]
+    storage_key: strawberry.Private[str]
+
+    @strawberry.field(
+        description="A link that downloads the file without a token until it expires "
+        "(signedUrlTtlSeconds, default 15 minutes). Fetch a fresh one when needed."
+    )
+    def download_url(self, info: Info) -> str:
+        s = info.context.services
+        return s.store.download_url(
+            self.storage_key,
+            attachment_id=self.id,
+            user_id=self.owner_id,
+            filename=self.name,
+            media_type=self.media_type,
+            ttl_seconds=s.settings.signed_url_ttl_seconds,
+        )
 
     @classmethod
     def from_model(cls, row: AttachmentRow) -> Attachment:
@@ -178,6 +195,8 @@ class Attachment:
             created_at=row.created_at,
             conversation_id=strawberry.ID(row.conversation_id) if row.conversation_id else None,
             message_id=strawberry.ID(row.message_id) if row.message_id else None,
+            owner_id=row.owner_id,
+            storage_key=row.storage_key,
         )
 
 

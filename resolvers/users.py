@@ -38,6 +38,6 @@ class Mutation:
             default_model=model if model else None,
             clear_default_model=model is None,
             theme=input.theme.value if input.theme else None,
-            tools_enabled=input.tools_enabled if input.tools_enabled else None,
+            tools_enabled=input.tools_enabled if isinstance(input.tools_enabled, list) else None,
         )
         return User.from_model(row)

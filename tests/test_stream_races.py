@@ -242,3 +242,43 @@ async def test_cleanup_deletes_chunks_but_the_final_snapshot_remains(api: ApiSer
     assert left == []
     events = await subscribe_once(api, sent["stream"]["id"], offset=0, delay=0)
     assert rebuild(events)[0] == final
+
+
+async def test_tool_event_published_before_subscribe_and_after_snapshot_is_not_lost(
+    api: ApiServer,
+) -> None:
+    """The exact window: the owner published a tool call but had not flushed it yet when the
+    subscriber read its snapshot, and the subscriber joined the channel after the publish."""
+    from gql_api import feeds
+    from gql_api.streams import events as stream_events
+
+    conversation = await new_conversation(api)
+    engine = api.services.engine
+    original_launch = engine.launch
+    engine.launch = lambda **_: None  # type: ignore[method-assign]
+    try:
+        sent = await send(api, conversation, "no generation here")
+    finally:
+        engine.launch = original_launch  # type: ignore[method-assign]
+    stream_id, message_id = sent["stream"]["id"], sent["assistantMessage"]["id"]
+    part = {"type": "tool_call", "id": "t1", "name": "calculator", "input": {}, "offset": 0}
+    # Published with nobody listening, not yet in the database.
+    await api.services.broker.publish(
+        feeds.stream_channel(stream_id), stream_events.tool(0, 0, part)
+    )
+    watcher = watch(api.services.db, api.services.broker, stream_id, 0)
+    snapshot = await anext(watcher)
+    assert isinstance(snapshot, Snapshot) and snapshot.parts == []
+    done = {**part, "result": "ok"}
+    async with api.services.db.write() as session:
+        message = await session.get(Message, message_id)
+        stream = await session.get(Stream, stream_id)
+        assert message is not None and stream is not None
+        message.content, message.parts, message.status = "done", [done], "complete"
+        stream.status, stream.length, stream.last_seq = "completed", 4, 1
+    end = stream_events.end(status="completed", seq=1, length=4)
+    await api.services.broker.publish(feeds.stream_channel(stream_id), end)
+    rest = [event async for event in watcher]
+    assert [e["type"] for e in rest] == ["delta", "tool", "end"]  # type: ignore[index]
+    assert rest[1]["part"] == done  # type: ignore[index]
+    assert rest[0]["text"] == "done"  # type: ignore[index]

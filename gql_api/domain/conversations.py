@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, false, func, or_, select, text
+from sqlalchemy import Select, String, and_, delete, false, func, not_, or_, select, text
 
 from gql_api import feeds
 from gql_api.db import Database
@@ -16,6 +17,7 @@ from gql_api.domain.validation import (
     clean_title,
     optional_id,
     page_size,
+    refuse_nul,
     require_id,
 )
 from gql_api.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -60,6 +62,8 @@ async def create_conversation(
 
 
 def _clean_system_prompt(value: str | None) -> str | None:
+    if value is not None:
+        refuse_nul(value, "systemPrompt")
     if value is not None and len(value) > 20_000:
         raise PayloadTooLarge("systemPrompt is longer than 20000 characters", field="systemPrompt")
     return value or None
@@ -82,7 +86,7 @@ async def update_conversation(
     """Apply already-validated column changes to an owned conversation and announce them."""
     require_id(conversation_id, "conversationId")
     async with db.write() as session:
-        conversation = await owned_conversation(session, user.id, conversation_id)
+        conversation = await owned_conversation(session, user.id, conversation_id, for_update=True)
         if conversation is None:
             raise NotFound("Conversation not found")
         for key, value in changes.items():
@@ -98,6 +102,8 @@ def rename_changes(title: str, *, max_title: int) -> dict[str, Any]:
 
 
 def draft_changes(draft: str | None) -> dict[str, Any]:
+    if draft is not None:
+        refuse_nul(draft, "draft")
     if draft is not None and len(draft) > MAX_DRAFT:
         raise PayloadTooLarge(f"draft is longer than {MAX_DRAFT} characters", field="draft")
     return {"draft": draft or None}
@@ -114,14 +120,16 @@ async def move_conversation(
     require_id(conversation_id, "conversationId")
     optional_id(project_id, "projectId")
     async with db.write() as session:
-        conversation = await owned_conversation(session, user.id, conversation_id)
+        conversation = await owned_conversation(session, user.id, conversation_id, for_update=True)
         if conversation is None:
             raise NotFound("Conversation not found")
         if project_id is not None and await owned_project(session, user.id, project_id) is None:
             raise NotFound("Project not found")
         if conversation.project_id != project_id:
-            await adjust_count(session, conversation.project_id, -1)
-            await adjust_count(session, project_id, +1)
+            # Always lock project rows in id order: two opposite moves must not deadlock.
+            changes = [(conversation.project_id, -1), (project_id, +1)]
+            for changed_id, delta in sorted(changes, key=lambda c: c[0] or ""):
+                await adjust_count(session, changed_id, delta)
             conversation.project_id = project_id
             conversation.updated_at = utcnow()
     await _changed(broker, user, "conversation.moved", conversation)
@@ -138,7 +146,7 @@ async def delete_conversation(
     """
     require_id(conversation_id, "conversationId")
     async with db.write() as session:
-        conversation = await owned_conversation(session, user.id, conversation_id)
+        conversation = await owned_conversation(session, user.id, conversation_id, for_update=True)
         if conversation is None:
             raise NotFound("Conversation not found")
         keys = list(
@@ -191,7 +199,8 @@ async def list_conversations(
         pinned, updated_at, last_id = decode_cursor(after, (bool, dt.datetime, str))
         query = query.where(
             or_(
-                Conversation.pinned < pinned,
+                # Booleans cannot be compared with `<` in SQLAlchemy: "less pinned" is unpinned.
+                not_(Conversation.pinned) if pinned else false(),
                 and_(
                     Conversation.pinned == pinned,
                     or_(
@@ -216,7 +225,7 @@ async def list_conversations(
 
 def _search(query: Select[Any], term: str, dialect: str) -> Select[Any]:
     """Case-insensitive substring search on the title, served by a trigram index."""
-    term = " ".join(term.split())
+    term = " ".join(refuse_nul(term, "search").split())
     if len(term) > MAX_SEARCH:
         raise InvalidInput(f"search is longer than {MAX_SEARCH} characters", field="search")
     if not term:
@@ -229,5 +238,27 @@ def _search(query: Select[Any], term: str, dialect: str) -> Select[Any]:
         matching = text(
             "SELECT conversation_id FROM conversation_titles WHERE conversation_titles MATCH :q"
         ).bindparams(q=f"title:{phrase}")
-        return query.where(Conversation.id.in_(matching.columns(conversation_id=Conversation.id)))
+        return query.where(Conversation.id.in_(matching.columns(conversation_id=String)))
+    if dialect == "sqlite":
+        # Too short for trigrams, and SQLite's lower() and LIKE fold ASCII only: try each case
+        # variant of the (at most two) characters as an exact substring.
+        options = [{c, c.lower(), c.upper()} for c in term]
+        variants = sorted({"".join(chars) for chars in itertools.product(*options)})
+        return query.where(or_(*(func.instr(Conversation.title, v) > 0 for v in variants)))
+    if any(not c.isascii() and c.lower() != c.upper() for c in term):
+        # lower() in a "C" locale database folds ASCII only: match either case of the other
+        # letters with a regular expression, which the pg_trgm index serves as well as LIKE.
+        return query.where(func.lower(Conversation.title).regexp_match(_any_case_regex(term)))
     return query.where(func.lower(Conversation.title).like(pattern, escape="\\"))
+
+
+def _any_case_regex(term: str) -> str:
+    """A PostgreSQL regex for `term` lowercased: non-ASCII letters in either case, rest literal."""
+    parts = []
+    for c in term.lower():
+        cases = sorted({v for v in (c, c.upper()) if len(v) == 1})
+        if not c.isascii() and len(cases) > 1:
+            parts.append("[" + "".join(cases) + "]")
+        else:
+            parts.append(c if c.isalnum() else "\\" + c)
+    return "".join(parts)

@@ -38,7 +38,9 @@ async def list_messages(
     if first is not None and last is not None:
         raise InvalidInput("pass either first or last, not both", field="last")
     backwards = last is not None
-    limit = page_size(last if backwards else (first or 50), maximum=max_page)  # type: ignore[arg-type]
+    limit = page_size(
+        last if last is not None else 50 if first is None else first, maximum=max_page
+    )
     query = select(Message).where(Message.conversation_id == conversation_id)
     cursor = before if backwards else after
     if cursor is not None:
@@ -132,7 +134,10 @@ async def add_message(
     client_id = clean_client_id(client_message_id)
     try:
         async with db.write() as session:
-            conversation = await owned_conversation(session, user.id, conversation_id)
+            # Locked: a concurrent delete of the conversation waits, or we see it gone.
+            conversation = await owned_conversation(
+                session, user.id, conversation_id, for_update=True
+            )
             if conversation is None:
                 raise NotFound("Conversation not found")
             message, created = await insert_user_message(
@@ -168,7 +173,7 @@ async def edit_message(
     require_id(message_id, "messageId")
     text = clean_text(content, max_chars=max_chars)
     async with db.write() as session:
-        found = await owned_message(session, user.id, message_id)
+        found = await owned_message(session, user.id, message_id, for_update=True)
         if found is None:
             raise NotFound("Message not found")
         message, _ = found
@@ -185,7 +190,7 @@ async def delete_message(
 ) -> Message:
     require_id(message_id, "messageId")
     async with db.write() as session:
-        found = await owned_message(session, user.id, message_id)
+        found = await owned_message(session, user.id, message_id, for_update=True)
         if found is None:
             raise NotFound("Message not found")
         message, conversation = found

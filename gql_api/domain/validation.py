@@ -21,8 +21,15 @@ def optional_id(value: str | None, what: str) -> str | None:
     return None if value is None else require_id(value, what)
 
 
+def refuse_nul(value: str, what: str) -> str:
+    """PostgreSQL cannot store NUL in text; refuse it everywhere alike."""
+    if "\x00" in value:
+        raise InvalidInput(f"{what} must not contain NUL characters", field=what)
+    return value
+
+
 def clean_title(value: str, *, max_chars: int, what: str = "title") -> str:
-    title = " ".join(value.split())
+    title = " ".join(refuse_nul(value, what).split())
     if not title:
         raise InvalidInput(f"{what} must not be empty", field=what)
     if len(title) > max_chars:
@@ -31,8 +38,7 @@ def clean_title(value: str, *, max_chars: int, what: str = "title") -> str:
 
 
 def clean_text(value: str, *, max_chars: int, what: str = "content") -> str:
-    if "\x00" in value:
-        raise InvalidInput(f"{what} must not contain NUL characters", field=what)
+    refuse_nul(value, what)
     if not value.strip():
         raise InvalidInput(f"{what} must not be empty", field=what)
     if len(value) > max_chars:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias
 
@@ -107,7 +107,7 @@ class ModelProvider(Protocol):
 
     name: str
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]: ...
+    def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]: ...
 
 
 def last_user_text(messages: list[ModelMessage]) -> str:

@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import random
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from gql_api.errors import PROVIDER_OVERLOADED, ProviderError
@@ -83,7 +83,7 @@ class DemoProvider:
     def __init__(self, token_delay: float = 0.0) -> None:
         self._token_delay = token_delay
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
         raw = last_user_text(request.messages)
         text = " ".join(_MARKER.sub(" ", raw).split())
         markers = {m.group(1).lower() for m in _MARKER.finditer(raw)}

@@ -11,9 +11,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Text, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api.db import Database
@@ -76,7 +76,10 @@ async def write_progress(
     )
     ours = {row[0]: bool(row[1]) for row in rows}
     now = utcnow()
-    streams, chunks, messages, commits = [], [], [], []
+    streams: list[dict[str, Any]] = []
+    chunks: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    commits = []
     for buf in buffers:
         if buf.stream_id not in ours:
             buf.gone = True
@@ -95,7 +98,7 @@ async def write_progress(
         commits.append((buf, count, len(text), seq, length, parts))
     if streams:
         # Core statements on the tables: executemany, one round trip for all the streams.
-        table = Stream.__table__
+        table = cast(Table, Stream.__table__)
         await session.execute(
             update(table)
             .where(table.c.id == bindparam("sid"))
@@ -108,12 +111,12 @@ async def write_progress(
             streams,
         )
     if chunks:
-        await session.execute(insert(StreamChunk.__table__), chunks)
+        await session.execute(insert(cast(Table, StreamChunk.__table__)), chunks)
     for with_parts in (False, True):
         batch = [m for m in messages if ("new_parts" in m) == with_parts]
         if not batch:
             continue
-        table = Message.__table__
+        table = cast(Table, Message.__table__)
         values: dict[str, Any] = {"content": table.c.content + bindparam("delta", type_=Text)}
         if with_parts:
             values["parts"] = bindparam("new_parts", type_=JSON)

@@ -108,6 +108,14 @@ async def watch(
             return
         position = max(offset, snap.length)
         tools_seen = {_tool_key(p) for p in snap.parts}
+
+        def unseen_tools(parts: list[dict[str, Any]], seq: int, at: int) -> list[dict[str, Any]]:
+            # Tool events published before we subscribed but after the snapshot's flush are
+            # found again here, whenever the database is read (gap, RESYNC, end).
+            fresh = [p for p in parts if _tool_key(p) not in tools_seen]
+            tools_seen.update(_tool_key(p) for p in fresh)
+            return [events.tool(seq, at, p) for p in fresh]
+
         async for message in sub:
             if message is RESYNC:
                 catch_up = await read_snapshot(db, stream_id, position)
@@ -116,10 +124,8 @@ async def watch(
                 if catch_up.text:
                     yield events.delta(catch_up.seq, position, catch_up.text)
                     position = catch_up.length
-                for part in catch_up.parts:
-                    if _tool_key(part) not in tools_seen:
-                        tools_seen.add(_tool_key(part))
-                        yield events.tool(catch_up.seq, position, part)
+                for event in unseen_tools(catch_up.parts, catch_up.seq, position):
+                    yield event
                 if catch_up.finished:
                     yield catch_up.end_event()
                     return
@@ -136,10 +142,14 @@ async def watch(
                             return
                         if final.text:
                             yield events.delta(final.seq, position, final.text)
+                        for event in unseen_tools(final.parts, final.seq, final.length):
+                            yield event
                         yield final.end_event()
                         return
                     yield events.delta(filled.seq, position, filled.text[: start - position])
                     position = start
+                    for event in unseen_tools(filled.parts, filled.seq, position):
+                        yield event
                 if start + len(text) > position:
                     yield events.delta(message["seq"], position, text[position - start :])
                     position = start + len(text)
@@ -149,10 +159,14 @@ async def watch(
                     tools_seen.add(key)
                     yield message
             elif kind == "end":
-                if message["length"] > position:
-                    rest = await read_snapshot(db, stream_id, position)
-                    if rest is not None and rest.text:
+                # The terminal state is committed before `end` is published: read the rest.
+                rest = await read_snapshot(db, stream_id, position)
+                if rest is not None:
+                    if rest.text and message["length"] > position:
                         yield events.delta(message["seq"], position, rest.text)
+                        position = rest.length
+                    for event in unseen_tools(rest.parts, message["seq"], position):
+                        yield event
                 yield message
                 return
 
