@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from gql_api.auth import bearer_token
 from gql_api.context import Context
@@ -24,11 +24,20 @@ from gql_api.services import Services
 from gql_api.settings import Settings
 from gql_api.upload_guard import GraphQLUploadGuard
 from resolvers.schema import build_schema
+from resolvers.streams import per_event_executor
 
 log = logging.getLogger("chatgql")
 
 
 class ChatRouter(GraphQLRouter[Context, None]):
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        finally:
+            if isinstance(request, Request):
+                # The temporary files of a multipart upload, whether an operation used them or not.
+                await request.close()
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set websocket headers: the token comes in `connection_init`."""
         params = context.connection_params
@@ -60,8 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services: Services = connection.state.services
         return Context(services, websocket=connection.scope["type"] == "websocket")
 
+    schema = build_schema(settings)
+    schema.execution_context_class = per_event_executor(schema.execution_context_class)
     router = ChatRouter(
-        build_schema(settings),
+        schema,
         context_getter=get_context,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,

@@ -94,7 +94,23 @@ class Subscription:
                 await self._wakeup.wait()
         if self._closed:
             raise SubscriptionClosed(self.channel)
-        return self._items.popleft()
+        item = self._items.popleft()
+        # A consumer that fell behind takes its backlog as one event where it merges: it
+        # catches up instead of paying per piece (and per websocket frame) while it lags.
+        while self._merge is not None and item is not RESYNC and self._items:
+            following = self._items[0]
+            if following is RESYNC:
+                break
+            try:
+                merged = self._merge(item, following)
+            except Exception:
+                log.exception("merge failed on %s", self.channel)
+                break
+            if merged is None:
+                break
+            item = merged
+            self._items.popleft()
+        return item
 
     def _put(self, event: Event) -> None:
         if self._closed:

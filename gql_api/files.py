@@ -7,6 +7,8 @@ store's signed links; S3 links point at the bucket instead.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
@@ -14,6 +16,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive
 
 from gql_api.auth import bearer_token
 from gql_api.domain import attachments
@@ -43,17 +46,67 @@ STATUS = {
 }
 FORBIDDEN_LINK = "This download link is invalid or has expired."
 
+# After a refusal, read (and drop) at most this much more of the body so the response can go
+# out on a healthy connection; a client sending more than that is cut off instead.
+DRAIN_BYTES = 64 * 1024
+DRAIN_SECONDS = 1.0
+
 router = APIRouter()
 
 
-def error_response(status: int, code: str, message: str, **extensions: object) -> JSONResponse:
-    """The GraphQL error shape, so clients handle both transports alike."""
+class RequestBody:
+    """The request body as chunks, remembering whether it has all arrived."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.complete = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.complete:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            self.complete = not message.get("more_body", False)
+            if body := message.get("body", b""):
+                yield body
+
+    async def drain(self) -> bool:
+        """Drop up to DRAIN_BYTES more; True when the body has then ended.
+
+        Closing a connection whose request is still arriving makes the peer's TCP stack reset
+        it, and the client may then lose our response: for a small body, reading the rest first
+        is cheaper than that. A large one is not worth reading: the caller closes instead.
+        """
+        dropped = 0
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_SECONDS):
+                while not self.complete and dropped <= DRAIN_BYTES:
+                    message = await self._receive()
+                    if message["type"] == "http.disconnect":
+                        return False
+                    dropped += len(message.get("body", b""))
+                    self.complete = not message.get("more_body", False)
+        return self.complete
+
+
+def error_response(
+    status: int, code: str, message: str, *, close: bool = False, **extensions: object
+) -> JSONResponse:
+    """The GraphQL error shape, so clients handle both transports alike.
+
+    `close`: the request body may be unread. Without `Connection: close` the server would keep
+    the connection and drain (receive and discard) the rest of a refused upload.
+    """
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
-    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    if close:
+        headers["Connection"] = "close"
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-def chat_error_response(exc: ChatError) -> JSONResponse:
-    return error_response(STATUS.get(exc.code, 500), exc.code, exc.message, **exc.extensions)
+def chat_error_response(exc: ChatError, *, close: bool = False) -> JSONResponse:
+    status = STATUS.get(exc.code, 500)
+    return error_response(status, exc.code, exc.message, close=close, **exc.extensions)
 
 
 def attachment_json(row: Attachment) -> dict[str, Any]:
@@ -100,6 +153,7 @@ async def upload(request: Request) -> Response:
     query parameter or the percent-encoded `X-Filename` header; `conversationId` optionally."""
     services: Services = request.state.services
     settings = services.settings
+    body = RequestBody(request.receive)
     try:
         # Authenticate before reading a byte of the body.
         user = await authenticate(services, request.headers.get("authorization"))
@@ -112,17 +166,27 @@ async def upload(request: Request) -> Response:
             store=services.store,
             settings=settings,
             user=user,
-            chunks=request.stream(),
+            chunks=body.chunks(),
             filename=filename,
             media_type=content_type,
             conversation_id=request.query_params.get("conversationId"),
         )
     except ChatError as exc:
-        return chat_error_response(exc)
+        return chat_error_response(exc, close=not await body.drain())
     except ClientDisconnect:
         # Nobody is listening; the upload's bytes were already removed.
-        return error_response(400, "BAD_USER_INPUT", "The upload was interrupted.")
+        return error_response(400, "BAD_USER_INPUT", "The upload was interrupted.", close=True)
     return JSONResponse(attachment_json(row), status_code=201)
+
+
+def _signing_key(request: Request) -> bytes:
+    """Derived once per app (in development the secret is read from a file)."""
+    state = request.app.state
+    key: bytes | None = getattr(state, "download_signing_key", None)
+    if key is None:
+        services: Services = request.state.services
+        key = state.download_signing_key = download_signing_key(services.settings)
+    return key
 
 
 @router.get("/files/{attachment_id}")
@@ -131,8 +195,7 @@ async def download(request: Request, attachment_id: str) -> Response:
     services: Services = request.state.services
     query = request.query_params
     user_id, expires_at, sig = query.get("user", ""), query.get("exp", ""), query.get("sig", "")
-    key = download_signing_key(services.settings)
-    if not verify_download(key, attachment_id, user_id, expires_at, sig):
+    if not verify_download(_signing_key(request), attachment_id, user_id, expires_at, sig):
         return error_response(403, "FORBIDDEN", FORBIDDEN_LINK)
     row = await attachments.attachment_for_download(
         db=services.db, attachment_id=attachment_id, owner_id=user_id

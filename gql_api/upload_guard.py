@@ -14,7 +14,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql_api.errors import ChatError, PayloadTooLarge
-from gql_api.files import authenticate, chat_error_response, error_response
+from gql_api.files import RequestBody, authenticate, chat_error_response
 from gql_api.services import Services
 
 # Content types a page on another origin can POST without a preflight.
@@ -58,7 +58,8 @@ class GraphQLUploadGuard:
             if length is not None and length.isdigit() and int(length) > limit:
                 raise too_large
         except ChatError as exc:
-            await chat_error_response(exc)(scope, receive, send)
+            ended = await RequestBody(receive).drain()
+            await chat_error_response(exc, close=not ended)(scope, receive, send)
             return
 
         received = 0
@@ -84,6 +85,4 @@ class GraphQLUploadGuard:
             # The form parser closes its temporary files when its stream raises.
             if started:
                 raise
-            await error_response(413, too_large.code, too_large.message, **too_large.extensions)(
-                scope, receive, send
-            )
+            await chat_error_response(too_large, close=True)(scope, receive, send)

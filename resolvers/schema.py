@@ -11,13 +11,13 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gql_api.settings import Settings
-from resolvers import attachments, conversations, messages, projects, streams, users
+from resolvers import attachments, conversations, feeds, messages, projects, streams, users
 from resolvers.errors import classify
 
 DOMAINS = (users, projects, conversations, messages, streams, attachments)
 Query = merge_types("Query", tuple(d.Query for d in DOMAINS))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
-Subscription = merge_types("Subscription", (streams.Subscription,))
+Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))
 
 
 class ChatSchema(strawberry.Schema):

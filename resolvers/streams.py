@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import strawberry
+from graphql.execution import Executor
 
 from gql_api.context import Info
 from gql_api.domain import streams
@@ -65,6 +66,24 @@ class StreamEnd:
 StreamEvent = Annotated[
     StreamSnapshot | StreamDelta | StreamToolCall | StreamEnd, strawberry.union("StreamEvent")
 ]
+
+
+def per_event_executor(base: type[Executor]) -> type[Executor]:
+    """`base`, fixed so that a subscription's memory does not grow with its events.
+
+    graphql-core 3.3 memoizes collected subfields in a dict keyed by the identity of each
+    event's field lists, and every per-event executor of a subscription shares that dict; the
+    lists are collected afresh for every event, so it never hits and keeps ~1.3 KB per event
+    (each delta of each subscriber) until the subscription ends. Each event gets its own memo.
+    """
+
+    class PerEventExecutor(base):  # type: ignore[valid-type,misc]
+        def build_per_event_executor(self, payload: Any) -> Executor:
+            executor = super().build_per_event_executor(payload)
+            executor._relevant_sub_fields = {}
+            return executor
+
+    return PerEventExecutor
 
 
 def _tool(part: dict[str, Any]) -> ToolCallPart:

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
+import secrets
 import struct
+import time
 import uuid
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from gql_api.storage.local import TEMP_DIR, LocalStore
 from models.attachments import Attachment
-from tests.factories import count_rows
+from tests.factories import TERMINAL, count_rows, eventually
 from tests.support import ApiServer
 
 ATTACHMENT_FIELDS = "id name mediaType size sha256 conversationId messageId downloadUrl"
+SEND = (
+    "mutation($i: SendMessageInput!) { sendMessage(input: $i) {"
+    f" userMessage {{ id attachments {{ {ATTACHMENT_FIELDS} }} }} stream {{ id }} }} }}"
+)
 UPLOAD_MUTATION = (
     "mutation($file: Upload!, $c: ID) { uploadAttachment(file: $file, conversationId: $c)"
     f" {{ {ATTACHMENT_FIELDS} }} }}"
@@ -180,3 +186,43 @@ async def assert_nothing_stored(api: ApiServer) -> None:
     assert await stored_keys(api) == []
     assert await attachment_rows(api) == 0
     assert temp_files(api) == []
+
+
+async def user_id(api: ApiServer, user: str) -> str:
+    found: str = (await api.gql("{ me { id } }", user=user))["me"]["id"]
+    return found
+
+
+def old_key(owner: str, seconds_ago: float) -> str:
+    millis = int((time.time() - seconds_ago) * 1000)
+    return f"{owner}/{millis:012x}{secrets.token_hex(10)}"
+
+
+async def put(api: ApiServer, key: str, data: bytes) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield data
+
+    await api.services.store.put(key, body(), media_type="application/octet-stream")
+
+
+async def fetch(api: ApiServer, url: str) -> httpx.Response:
+    """Follow a local-store link on the test server (links name the configured base URL)."""
+    parts = urlsplit(url)
+    return await api.http.get(f"{parts.path}?{parts.query}")
+
+
+async def send(
+    api: ApiServer, conversation_id: str, content: str, ids: list[str], *, user: str = "alice"
+) -> dict[str, Any]:
+    """sendMessage with attachments, then wait until the answer is finished."""
+    variables = {"i": {"conversationId": conversation_id, "content": content, "attachmentIds": ids}}
+    sent: dict[str, Any] = (await api.gql(SEND, variables, user=user))["sendMessage"]
+
+    async def status() -> str:
+        query = "query($id: ID!) { stream(id: $id) { status } }"
+        found = await api.gql(query, {"id": sent["stream"]["id"]}, user=user)
+        value: str = found["stream"]["status"]
+        return value
+
+    sent["status"] = await eventually(status, lambda s: s in TERMINAL, what="the answer")
+    return sent

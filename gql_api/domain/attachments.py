@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # `<owner id>/<time-ordered id>`: the first 12 hex digits of the last segment are milliseconds.
 _KEY_RE = re.compile(r"[0-9a-f]{32}/([0-9a-f]{12})[0-9a-f]{20}")
+PARTIAL_WRITE_MAX_AGE = 24 * 3600.0
+DELETE_BATCH = 500
 
 
 def new_storage_key(owner_id: str) -> str:
@@ -218,9 +220,10 @@ async def collect_orphans(db: Database, store: ObjectStore, *, older_than: float
         objects += 1
     missing = [k for k, created in rows.items() if k not in stored and created < cutoff]
     gone = [k for k in missing if not await store.exists(k)]  # a listing is not proof
-    if gone:
+    for start in range(0, len(gone), DELETE_BATCH):
         async with db.write() as session:
-            await session.execute(delete(Attachment).where(Attachment.storage_key.in_(gone)))
+            batch = gone[start : start + DELETE_BATCH]
+            await session.execute(delete(Attachment).where(Attachment.storage_key.in_(batch)))
     await _purge_partial_writes(store, older_than)
     if objects or gone:
         log.info("attachment cleanup: %d objects without rows, %d rows without", objects, len(gone))
@@ -228,12 +231,16 @@ async def collect_orphans(db: Database, store: ObjectStore, *, older_than: float
 
 
 async def _purge_partial_writes(store: ObjectStore, older_than: float) -> None:
-    """Temporary files (local) or multipart uploads (S3) that a crashed process left behind."""
+    """Temporary files (local) or multipart uploads (S3) that a crashed process left behind.
+
+    Never younger than a day: removing the partial write of a slow upload still running would
+    make it fail.
+    """
     purge = getattr(store, "purge_temp_files", None) or getattr(
         store, "purge_incomplete_uploads", None
     )
     if purge is not None:
-        await purge(older_than)
+        await purge(max(older_than, PARTIAL_WRITE_MAX_AGE))
 
 
 async def _delete_quietly(store: ObjectStore, key: str) -> None:

@@ -159,7 +159,9 @@ async def delete_conversation(
         await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
     for key in keys:
         await store.delete(key)
-    await feeds.user_event(broker, user.id, "conversation.deleted", conversationId=conversation_id)
+    await feeds.conversation_event(
+        broker, user.id, conversation_id, "conversation.deleted", conversationId=conversation_id
+    )
     return conversation_id
 
 

@@ -135,6 +135,7 @@ class StreamEngine:
                 )
 
     def _cancel(self, gen: Generation, reason: str) -> None:
+        log.warning("DBG cancel %s %s %s %s", gen.stream_id, reason, gen.stop_reason, gen.task)
         if gen.stop_reason is None and gen.task is not None:
             gen.stop_reason = reason
             gen.task.cancel()
@@ -151,6 +152,7 @@ class StreamEngine:
                 channel = feeds.control_channel(self.node_id)
                 async with self._broker.subscribe(channel) as sub:
                     async for message in sub:
+                        log.warning("DBG control %s", message)
                         if message is RESYNC or message.get("type") != "stop":
                             continue
                         gen = self._running.get(str(message.get("stream_id")))
@@ -172,6 +174,7 @@ class StreamEngine:
                 gen.model = ctx.model
                 await self._produce(gen, ctx)
             except asyncio.CancelledError:
+                log.warning("DBG cancelled %s", gen.stop_reason)
                 if gen.stop_reason == "gone":
                     raise StreamGone() from None
                 status = gen.stop_reason or "interrupted"

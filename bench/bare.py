@@ -1,0 +1,72 @@
+"""The baseline: a bare `websockets` server broadcasting the same frames as chatgql sends.
+
+`python -m bench.bare --port P`. A client sends `{"type": "subscribe"}` and gets `ready`; the
+driver sends `{"type": "go", "plan": {...}}` on its own connection, and the server broadcasts
+one graphql-transport-ws `next` frame per stamped token (same JSON as chatgql's StreamDelta),
+then a StreamEnd frame, and answers the driver with `done`. No GraphQL, no database, no broker:
+what the network and the event loop cost on their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+from typing import Any
+
+import uvloop
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+from bench.provider import Plan, paced
+
+
+def frame(payload: dict[str, Any]) -> str:
+    body = {"id": "1", "type": "next", "payload": {"data": {"streamEvents": payload}}}
+    return json.dumps(body, separators=(",", ":"))
+
+
+async def produce(plan: Plan, subscribers: set[ServerConnection]) -> int:
+    seq = offset = 0
+    async for text in paced(plan):
+        seq += 1
+        delta = {"__typename": "StreamDelta", "seq": seq, "offset": offset, "text": text}
+        broadcast(subscribers, frame(delta))
+        offset += len(text)
+    broadcast(subscribers, frame({"__typename": "StreamEnd", "status": "COMPLETED"}))
+    return seq
+
+
+async def serve_forever(port: int) -> None:
+    subscribers: set[ServerConnection] = set()
+
+    async def handler(ws: ServerConnection) -> None:
+        first = json.loads(await ws.recv())
+        if first.get("type") == "subscribe":
+            subscribers.add(ws)
+            try:
+                await ws.send(json.dumps({"type": "ready"}))
+                await ws.wait_closed()
+            finally:
+                subscribers.discard(ws)
+        elif first.get("type") == "go":
+            sent = await produce(Plan(**first["plan"]), set(subscribers))
+            await ws.send(json.dumps({"type": "done", "tokens": sent}))
+
+    stop = asyncio.get_running_loop().create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
+    # The client's defaults decide compression, as with uvicorn: permessage-deflate if offered.
+    async with serve(handler, "127.0.0.1", port, max_size=None, ping_interval=None):
+        print(f"bare websocket server on {port}", flush=True)
+        await stop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bare")
+    parser.add_argument("--port", type=int, required=True)
+    uvloop.run(serve_forever(parser.parse_args().port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Benchmark 1 (and 2b): token-to-subscriber latency on one stream at 50 tokens/s.
+
+p50/p99 for 1, 100 and 1,000 subscribers, with the bare websocket server at the same rate and
+the same client processes as the baseline. Target: chatgql p99 at 100 subscribers <= 2x the
+baseline's.
+"""
+
+from __future__ import annotations
+
+from bench.api import Api
+from bench.common import bare_server, chatgql_server, load_average
+from bench.context import RunContext
+from bench.provider import Plan
+from bench.report import Section, ratio
+from bench.runs import Load, run_bare, run_chatgql
+
+
+def run(ctx: RunContext) -> Section:
+    section = Section("latency")
+    counts = (1, 50) if ctx.quick else (1, 100, 1000)
+    seconds = 3 if ctx.quick else 10
+    rate = 50.0
+    p99: dict[tuple[str, int], float] = {}
+    with (
+        chatgql_server(ctx.tmp("latency"), database_url=ctx.sqlite_url("latency")) as server,
+        bare_server(ctx.tmp("latency")) as bare,
+    ):
+        api = Api(server)
+        try:
+            for count in counts:
+                plan = Plan(tokens=int(rate * seconds), rate=rate, size=32)
+                load = Load(subscribers=count, plan=plan, procs=_procs(count))
+                for system in ("chatgql", "bare"):
+                    load_avg = load_average()
+                    if system == "chatgql":
+                        values = run_chatgql(server, api, load)
+                    else:
+                        values = run_bare(bare, load)
+                    setup = {**load.setup(system), **ctx.stack(system), "load_avg": load_avg}
+                    section.figure(f"{system} {count} subscribers", setup, **values)
+                    p99[(system, count)] = values["p99_ms"]
+        finally:
+            api.close()
+    middle = counts[1]
+    section.target(
+        f"p99 chatgql/bare at {middle} subscribers",
+        ratio(p99[("chatgql", middle)], p99[("bare", middle)]),
+        2.0,
+        higher=False,
+        detail=f"{p99[('chatgql', middle)]} ms vs {p99[('bare', middle)]} ms",
+    )
+    if 1000 in counts:
+        section.notes.append(
+            "1,000 subscribers: "
+            f"chatgql p99 {p99[('chatgql', 1000)]} ms, bare p99 {p99[('bare', 1000)]} ms "
+            f"(ratio {ratio(p99[('chatgql', 1000)], p99[('bare', 1000)]):.1f}x)"
+        )
+    return section
+
+
+def _procs(subscribers: int) -> int:
+    return 1 if subscribers < 50 else 2 if subscribers <= 200 else 4

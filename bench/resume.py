@@ -1,0 +1,172 @@
+"""Benchmark 5: time to the first event when a subscriber joins a stream that already holds
+100 KB / 1 MB, against a bare query reading the same text from the same database.
+
+The stream is left active (the model holds after its tokens) with all its text flushed. A client
+process, on an open graphql-transport-ws connection, subscribes with offset 0 and times the
+arrival of the snapshot (the first event); on an open driver connection (aiosqlite / asyncpg) it
+times `SELECT content FROM messages WHERE id = ?`; a GraphQL HTTP query for the same message's
+content is shown for reference. Samples are interleaved. Target: subscription <= 3x the query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from statistics import median
+from typing import Any
+
+import httpx
+import uvloop
+
+from bench.api import Api, gate_name
+from bench.clients import SUBSCRIPTION, graphql_connect
+from bench.common import Workers, chatgql_server, percentile
+from bench.context import RunContext
+from bench.provider import Plan
+from bench.report import Section, ratio
+
+TARGET = 3.0
+MESSAGE = "query($m: ID!) { message(id: $m) { content } }"
+
+
+@dataclass(frozen=True)
+class ResumeJob:
+    ws_url: str
+    http_url: str
+    token: str
+    database_url: str
+    stream_id: str
+    message_id: str
+    repeats: int
+
+
+async def _bare_query(url: str) -> tuple[Any, Any]:
+    """A raw driver connection and a function reading one message's content through it."""
+    if url.startswith("sqlite"):
+        import aiosqlite
+
+        db = await aiosqlite.connect(url.split("///", 1)[1])
+
+        async def read(message_id: str) -> str:
+            async with db.execute("SELECT content FROM messages WHERE id = ?", (message_id,)) as c:
+                row = await c.fetchone()
+            assert row is not None
+            return str(row[0])
+
+        return db, read
+    import asyncpg
+
+    pg = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+
+    async def read_pg(message_id: str) -> str:
+        return str(await pg.fetchval("SELECT content FROM messages WHERE id = $1", message_id))
+
+    return pg, read_pg
+
+
+async def _measure(job: ResumeJob) -> dict[str, Any]:
+    samples: dict[str, list[float]] = {"subscribe": [], "query": [], "http": []}
+    ws = await graphql_connect(job.ws_url, f"Bearer {job.token}")
+    conn, read = await _bare_query(job.database_url)
+    headers = {"Authorization": f"Bearer {job.token}"}
+    http = httpx.AsyncClient(base_url=job.http_url, headers=headers, timeout=30)
+    size = 0
+    try:
+        for attempt in range(job.repeats + 2):  # the first two warm caches and are dropped
+            op = f"r{attempt}"
+            payload = {"query": SUBSCRIPTION, "variables": {"s": job.stream_id}}
+            started = time.perf_counter()
+            await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
+            while True:
+                raw = await ws.recv()
+                if f'"id":"{op}"' in raw[:40] and '"next"' in raw[:60]:
+                    break
+            subscribe = time.perf_counter() - started
+            await ws.send(json.dumps({"id": op, "type": "complete"}))
+            size = len(raw)
+
+            started = time.perf_counter()
+            text = await read(job.message_id)
+            query = time.perf_counter() - started
+
+            started = time.perf_counter()
+            body = {"query": MESSAGE, "variables": {"m": job.message_id}}
+            (await http.post("/graphql", json=body)).raise_for_status()
+            over_http = time.perf_counter() - started
+            if attempt >= 2:
+                samples["subscribe"].append(subscribe * 1000)
+                samples["query"].append(query * 1000)
+                samples["http"].append(over_http * 1000)
+    finally:
+        await ws.close()
+        await conn.close()
+        await http.aclose()
+    return {"samples": samples, "frame_chars": size, "text_chars": len(text)}
+
+
+def resume_worker(job: ResumeJob, conn: Connection) -> None:
+    conn.send(("result", uvloop.run(_measure(job))))
+
+
+def run(ctx: RunContext) -> Section:
+    section = Section("resume")
+    databases = ("sqlite",) if ctx.quick else ("sqlite", "postgres")
+    repeats = 8 if ctx.quick else 25
+    for database in databases:
+        url = ctx.sqlite_url("resume") if database == "sqlite" else ctx.postgres_url()
+        with chatgql_server(ctx.tmp(f"resume-{database}"), database_url=url) as server:
+            api = Api(server)
+            try:
+                for kilobytes in (100, 1000):
+                    _one(section, api, database, url, kilobytes, repeats)
+            finally:
+                api.close()
+    return section
+
+
+def _one(section: Section, api: Api, database: str, url: str, kilobytes: int, repeats: int) -> None:
+    hold = gate_name()
+    plan = Plan(tokens=kilobytes, rate=0, size=1024, hold=hold)
+    stream_id, message_id = api.start(plan)
+    try:
+        api.wait_length(stream_id, kilobytes * 1024, timeout=60)
+        job = ResumeJob(
+            api.ws_url, api.url, api.token, url, stream_id, message_id, repeats=repeats
+        )
+        with Workers(resume_worker, [job]) as workers:
+            result = workers.collect("result", 180)[0]
+    finally:
+        api.open_gate(hold)
+        api.wait_idle(60)
+    stats = {}
+    for name, values in result["samples"].items():
+        ordered = sorted(values)
+        stats[name] = (median(ordered), percentile(ordered, 90))
+    setup = {
+        "database": database,
+        "broker": "memory",
+        "stream_text_kb": kilobytes,
+        "stream_state": "active (model holding)",
+        "samples": repeats,
+        "client": "1 process, open connections",
+    }
+    section.figure(
+        f"{database}: join a {kilobytes} KB stream",
+        setup,
+        subscribe_first_event_p50_ms=round(stats["subscribe"][0], 2),
+        subscribe_p90_ms=round(stats["subscribe"][1], 2),
+        bare_query_p50_ms=round(stats["query"][0], 2),
+        bare_query_p90_ms=round(stats["query"][1], 2),
+        graphql_http_query_p50_ms=round(stats["http"][0], 2),
+        snapshot_frame_kb=round(result["frame_chars"] / 1024, 1),
+    )
+    section.target(
+        f"{database}, {kilobytes} KB: first event / bare query (p50)",
+        ratio(stats["subscribe"][0], stats["query"][0]),
+        TARGET,
+        higher=False,
+        detail=f"{stats['subscribe'][0]:.2f} ms vs {stats['query'][0]:.2f} ms",
+    )

@@ -1,0 +1,168 @@
+"""Live sync: the user's activity feed and a conversation's message feed, as typed events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from gql_api.context import Info
+from gql_api.domain import live
+from gql_api.feeds import row_from_json
+from models.conversations import Conversation as ConversationRow
+from models.messages import Message as MessageRow
+from models.projects import Project as ProjectRow
+from models.streams import Stream as StreamRow
+from resolvers.types import Conversation, Message, Project, Stream
+
+
+@strawberry.enum(description="What happened; one enum for every kind of event.")
+class Change(Enum):
+    CREATED = "created"
+    RENAMED = "renamed"
+    PINNED = "pinned"
+    ARCHIVED = "archived"
+    MOVED = "moved"
+    DRAFT_SAVED = "draft"
+    ADDED = "added"
+    UPDATED = "updated"
+    STARTED = "started"
+    FINISHED = "finished"
+
+
+CONVERSATION_CHANGES = {
+    "conversation.created": Change.CREATED,
+    "conversation.renamed": Change.RENAMED,
+    "conversation.pinned": Change.PINNED,
+    "conversation.archived": Change.ARCHIVED,
+    "conversation.moved": Change.MOVED,
+    "conversation.draft": Change.DRAFT_SAVED,
+}
+MESSAGE_CHANGES = {"message.added": Change.ADDED, "message.updated": Change.UPDATED}
+STREAM_CHANGES = {"stream.started": Change.STARTED, "stream.finished": Change.FINISHED}
+PROJECT_CHANGES = {"project.created": Change.CREATED, "project.updated": Change.UPDATED}
+
+
+@strawberry.type
+class ConversationChanged:
+    change: Change
+    conversation: Conversation
+
+
+@strawberry.type
+class ConversationDeleted:
+    conversation_id: strawberry.ID
+
+
+@strawberry.type
+class MessageChanged:
+    change: Change
+    message: Message
+
+
+@strawberry.type
+class MessageDeleted:
+    message_id: strawberry.ID
+    conversation_id: strawberry.ID
+
+
+@strawberry.type
+class StreamChanged:
+    """An answer started or finished (`stream.status` says how)."""
+
+    change: Change
+    stream: Stream
+
+
+@strawberry.type
+class ProjectChanged:
+    change: Change
+    project: Project
+
+
+@strawberry.type
+class ProjectDeleted:
+    project_id: strawberry.ID
+
+
+@strawberry.type(description="Events may have been missed (e.g. a broker restart): refetch.")
+class FeedResync:
+    reason: str
+
+
+ActivityEvent = Annotated[
+    ConversationChanged
+    | ConversationDeleted
+    | MessageChanged
+    | MessageDeleted
+    | StreamChanged
+    | ProjectChanged
+    | ProjectDeleted
+    | FeedResync,
+    strawberry.union("ActivityEvent"),
+]
+ConversationEvent = Annotated[
+    MessageChanged | MessageDeleted | ConversationDeleted | FeedResync,
+    strawberry.union("ConversationEvent"),
+]
+
+
+def to_event(event: dict[str, Any]) -> Any:
+    """Map a feed's JSON event to its GraphQL type; None for kinds this schema doesn't know."""
+    kind = event.get("type", "")
+    if kind == "resync":
+        return FeedResync(reason="events may have been missed; refetch")
+    if kind == "conversation.deleted":
+        return ConversationDeleted(conversation_id=strawberry.ID(event["conversationId"]))
+    if kind in CONVERSATION_CHANGES:
+        row = row_from_json(ConversationRow, event["conversation"])
+        return ConversationChanged(
+            change=CONVERSATION_CHANGES[kind], conversation=Conversation.from_model(row)
+        )
+    if kind in MESSAGE_CHANGES:
+        row = row_from_json(MessageRow, event["message"])
+        return MessageChanged(change=MESSAGE_CHANGES[kind], message=Message.from_model(row))
+    if kind == "message.deleted":
+        return MessageDeleted(
+            message_id=strawberry.ID(event["messageId"]),
+            conversation_id=strawberry.ID(event["conversationId"]),
+        )
+    if kind in STREAM_CHANGES:
+        row = row_from_json(StreamRow, event["stream"])
+        return StreamChanged(change=STREAM_CHANGES[kind], stream=Stream.from_model(row))
+    if kind in PROJECT_CHANGES:
+        row = row_from_json(ProjectRow, event["project"])
+        return ProjectChanged(change=PROJECT_CHANGES[kind], project=Project.from_model(row))
+    if kind == "project.deleted":
+        return ProjectDeleted(project_id=strawberry.ID(event["projectId"]))
+    return None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every change to your conversations, messages, answers and projects, from "
+        "any tab or device, as it happens."
+    )
+    async def activity(self, info: Info) -> AsyncGenerator[ActivityEvent, None]:
+        user = await info.context.require_user()
+        async for event in live.user_feed(broker=info.context.services.broker, user=user):
+            mapped = to_event(event)
+            if mapped is not None:
+                yield mapped
+
+    @strawberry.subscription(description="Message changes of one conversation, as they happen.")
+    async def conversation_events(
+        self, info: Info, conversation_id: strawberry.ID
+    ) -> AsyncGenerator[ConversationEvent, None]:
+        user = await info.context.require_user()
+        services = info.context.services
+        feed = live.conversation_feed(
+            db=services.db, broker=services.broker, user=user, conversation_id=conversation_id
+        )
+        async for event in feed:
+            mapped = to_event(event)
+            if mapped is not None:
+                yield mapped
