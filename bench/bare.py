@@ -37,7 +37,7 @@ async def produce(plan: Plan, subscribers: set[ServerConnection]) -> int:
     return seq
 
 
-async def serve_forever(port: int) -> None:
+async def serve_forever(port: int, deflate: bool) -> None:
     subscribers: set[ServerConnection] = set()
 
     async def handler(ws: ServerConnection) -> None:
@@ -57,7 +57,10 @@ async def serve_forever(port: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
     # The client's defaults decide compression, as with uvicorn: permessage-deflate if offered.
-    async with serve(handler, "127.0.0.1", port, max_size=None, ping_interval=None):
+    compression = "deflate" if deflate else None
+    async with serve(
+        handler, "127.0.0.1", port, max_size=None, ping_interval=None, compression=compression
+    ):
         print(f"bare websocket server on {port}", flush=True)
         await stop
 
@@ -65,7 +68,9 @@ async def serve_forever(port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bare")
     parser.add_argument("--port", type=int, required=True)
-    uvloop.run(serve_forever(parser.parse_args().port))
+    parser.add_argument("--no-deflate", action="store_true", help="refuse permessage-deflate")
+    args = parser.parse_args()
+    uvloop.run(serve_forever(args.port, deflate=not args.no_deflate))
 
 
 if __name__ == "__main__":

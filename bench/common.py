@@ -106,9 +106,15 @@ def _wait_port(server: Server, deadline: float) -> None:
 
 @contextlib.contextmanager
 def chatgql_server(
-    tmp: Path, *, database_url: str, broker_url: str = "memory://", **settings: str
+    tmp: Path,
+    *,
+    database_url: str,
+    broker_url: str = "memory://",
+    options: Sequence[str] = (),
+    **settings: str,
 ) -> Iterator[Server]:
-    """`python -m bench.server`: the real app with the stamped model; CHATGQL_* from arguments."""
+    """`python -m bench.server`: the real app with the stamped model; CHATGQL_* from arguments,
+    what-if `options` (bench/options.py) from BENCH_OPTIONS."""
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -119,6 +125,7 @@ def chatgql_server(
         CHATGQL_DATA_DIR=str(tmp / "var"),
         CHATGQL_ANTHROPIC_API_KEY="",
         ANTHROPIC_API_KEY="",
+        BENCH_OPTIONS=",".join(options),
     )
     env.update({f"CHATGQL_{key.upper()}": value for key, value in settings.items()})
     log = tmp / f"chatgql-{port}.log"
@@ -137,10 +144,13 @@ def chatgql_server(
 
 
 @contextlib.contextmanager
-def bare_server(tmp: Path) -> Iterator[Server]:
+def bare_server(tmp: Path, options: Sequence[str] = ()) -> Iterator[Server]:
     port = free_port()
     log = tmp / f"bare-{port}.log"
-    proc = spawn([sys.executable, "-m", "bench.bare", "--port", str(port)], log)
+    args = [sys.executable, "-m", "bench.bare", "--port", str(port)]
+    if "no-deflate" in options:
+        args.append("--no-deflate")
+    proc = spawn(args, log)
     server = Server(proc, port, log)
     try:
         _wait_port(server, time.monotonic() + START_TIMEOUT)

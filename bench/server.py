@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
+from bench import options
 from bench.counters import WriteCounters
 from bench.provider import Gates, StampedProvider
 from gql_api import runtime
@@ -73,6 +74,8 @@ def main() -> None:
     gates = Gates()
     provider = StampedProvider(gates)
     runtime.make_provider = lambda _settings: provider  # bench-only: the stamped model
+    chosen = options.parse(os.environ.get("BENCH_OPTIONS", ""))
+    options.patch_app(chosen)
 
     app = create_app(settings)
 
@@ -104,6 +107,7 @@ def main() -> None:
         workers=1,
         log_level="warning",
         ws="websockets-sansio",
+        **options.uvicorn_settings(chosen),
     )
 
 

@@ -230,6 +230,7 @@ class _Channel:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pump: asyncio.Task[None] | None = None
     upstream: _Upstream | None = None
+    ready: asyncio.Future[None] | None = None  # the pump's upstream subscribe is done
 
 
 def _decode(event: BroadcastEvent) -> Event | None:
@@ -366,7 +367,10 @@ class Broker:
         # mark its exception retrieved even if our waiter is cancelled
         ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         ch.pump, ch.upstream = self._spawn(self._pump(ch, upstream, ready)), upstream
-        await ready
+        ch.ready = ready
+        # Shielded: a subscriber cancelled while waiting must not cancel `ready` under the pump,
+        # whose set_result would then fail and count as a backend loss (a rebuild for all).
+        await asyncio.shield(ready)
 
     async def _pump(self, ch: _Channel, upstream: _Upstream, ready: asyncio.Future[None]) -> None:
         """Own the channel's one broadcaster subscription; decode each message once, fan it out."""
@@ -387,8 +391,14 @@ class Broker:
                 ready.set_exception(BrokerUnavailable(f"{ch.name!r} was torn down"))
 
     async def _stop_pump(self, ch: _Channel) -> None:
-        pump, ch.pump, ch.upstream = ch.pump, None, None
+        pump, ready = ch.pump, ch.ready
+        ch.pump = ch.upstream = ch.ready = None
         if pump is not None:
+            if ready is not None:
+                # Let a subscribe in flight end first (bounded by _IO_TIMEOUT). Cancelled half
+                # way, redis-py drops the pub/sub connection and broadcaster raises KeyError:
+                # the whole upstream would be rebuilt, with a RESYNC for every subscriber.
+                await asyncio.wait({ready})
             pump.cancel()
             await asyncio.wait({pump})
 

@@ -26,10 +26,11 @@ class Project(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
-async def owned_project(session: AsyncSession, owner_id: str, project_id: str) -> Project | None:
-    return await session.scalar(
-        select(Project).where(Project.id == project_id, Project.owner_id == owner_id)
-    )
+async def owned_project(
+    session: AsyncSession, owner_id: str, project_id: str, *, for_update: bool = False
+) -> Project | None:
+    query = select(Project).where(Project.id == project_id, Project.owner_id == owner_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
 
 
 async def adjust_count(session: AsyncSession, project_id: str | None, delta: int) -> None:

@@ -30,12 +30,12 @@ class Mutation:
     async def update_preferences(self, info: Info, input: PreferencesInput) -> User:
         user = await info.context.require_user()
         services = info.context.services
-        model = input.default_model
+        model = input.default_model  # UNSET: leave it; null: clear it; a string: validate it
         row = await users.update_preferences(
             db=services.db,
             user=user,
             known_tools=services.tools.names(),
-            default_model=model if model else None,
+            default_model=model if isinstance(model, str) else None,
             clear_default_model=model is None,
             theme=input.theme.value if input.theme else None,
             tools_enabled=input.tools_enabled if isinstance(input.tools_enabled, list) else None,

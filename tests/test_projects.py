@@ -216,3 +216,28 @@ async def test_count_stays_right_under_concurrent_moves_and_deletes(api: ApiServ
             assert isinstance(result, GraphQLErrors) and result.code == "NOT_FOUND", result
     assert await counts(api) == await actual_counts(api)
     assert sum((await counts(api)).values()) <= 4
+
+
+async def test_moves_and_creates_racing_a_project_delete(api: ApiServer) -> None:
+    """Whatever the interleaving: each move/create lands before the delete (and is moved out
+    with the rest) or finds the project gone (NOT_FOUND); nothing fails otherwise."""
+    for round_ in range(5):
+        doomed = await create_project(api, f"doomed {round_}")
+        keep = await create_project(api, f"keep {round_}")
+        ids = [(await create_conversation(api, projectId=keep["id"]))["id"] for _ in range(4)]
+        rng = random.Random(round_)
+        operations: list[Any] = [move(api, i, doomed["id"]) for i in ids]
+        operations += [
+            api.gql(
+                "mutation($p: ID) { createConversation(input: {projectId: $p}) { id } }",
+                {"p": doomed["id"]},
+            )
+            for _ in range(3)
+        ]
+        operations.insert(rng.randrange(len(operations)), api.gql(DELETE, {"id": doomed["id"]}))
+        results = await asyncio.gather(*operations, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                assert isinstance(result, GraphQLErrors) and result.code == "NOT_FOUND", result
+        assert doomed["id"] not in await counts(api)
+        assert await counts(api) == await actual_counts(api)

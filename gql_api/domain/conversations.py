@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Select, String, and_, delete, false, func, not_, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api import feeds
 from gql_api.db import Database
@@ -33,6 +37,17 @@ MAX_DRAFT = 100_000
 MAX_SEARCH = 200
 
 
+@asynccontextmanager
+async def _into_project(db: Database) -> AsyncIterator[AsyncSession]:
+    """A write that points a conversation at a project: if the project was deleted after our
+    check, the foreign key refuses the write, and that is the caller's NOT_FOUND."""
+    try:
+        async with db.write() as session:
+            yield session
+    except IntegrityError as exc:
+        raise NotFound("Project not found") from exc
+
+
 async def create_conversation(
     *,
     db: Database,
@@ -52,7 +67,7 @@ async def create_conversation(
         system_prompt=_clean_system_prompt(system_prompt),
         project_id=project_id,
     )
-    async with db.write() as session:
+    async with _into_project(db) as session:
         if project_id is not None and await owned_project(session, user.id, project_id) is None:
             raise NotFound("Project not found")
         session.add(conversation)
@@ -119,7 +134,7 @@ async def move_conversation(
 ) -> Conversation:
     require_id(conversation_id, "conversationId")
     optional_id(project_id, "projectId")
-    async with db.write() as session:
+    async with _into_project(db) as session:
         conversation = await owned_conversation(session, user.id, conversation_id, for_update=True)
         if conversation is None:
             raise NotFound("Conversation not found")

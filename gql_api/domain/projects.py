@@ -47,7 +47,12 @@ async def delete_project(
 ) -> str:
     require_id(project_id, "projectId")
     async with db.write() as session:
-        project = await owned_project(session, user.id, project_id)
+        # Same lock order as a move (conversations, then the project), so they cannot deadlock;
+        # a conversation being moved into it meanwhile waits, then finds it gone.
+        await session.execute(
+            select(Conversation.id).where(Conversation.project_id == project_id).with_for_update()
+        )
+        project = await owned_project(session, user.id, project_id, for_update=True)
         if project is None:
             raise NotFound("Project not found")
         await session.execute(

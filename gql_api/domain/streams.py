@@ -58,7 +58,10 @@ async def send_message(
         require_id(attachment_id, "attachmentIds")
     try:
         async with svc.db.write() as session:
-            conversation = await owned_conversation(session, user.id, conversation_id)
+            # Locked, so a concurrent delete of the conversation either waits or wins cleanly.
+            conversation = await owned_conversation(
+                session, user.id, conversation_id, for_update=True
+            )
             if conversation is None:
                 raise NotFound("Conversation not found")
             if client_id is not None:
@@ -237,7 +240,7 @@ async def retry_message(
     chosen_model = clean_model(model)
     try:
         async with svc.db.write() as session:
-            found = await owned_message(session, user.id, message_id)
+            found = await owned_message(session, user.id, message_id, for_update=True)
             if found is None:
                 raise NotFound("Message not found")
             answer, conversation = found

@@ -78,7 +78,7 @@ async def update_preferences(
     tools_enabled: list[str] | None = None,
     clear_default_model: bool = False,
 ) -> User:
-    model = clean_model(default_model)
+    model = clean_model(default_model)  # "" is refused like any other malformed name
     if theme is not None and theme not in THEMES:
         raise InvalidInput(f"theme must be one of {', '.join(THEMES)}", field="theme")
     if tools_enabled is not None:

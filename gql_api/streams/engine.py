@@ -61,6 +61,7 @@ class Generation:
     stop_reason: str | None = None  # "cancelled" (stop) or "interrupted" (shutdown, killed)
     input_tokens: int = 0
     output_tokens: int = 0
+    finishing: bool = False  # its terminal state is being written: no more cancelling
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -97,9 +98,12 @@ class StreamEngine:
 
     async def close(self) -> None:
         """Shutdown: running answers end as interrupted (retryable), with their text saved."""
-        for gen in list(self._running.values()):
-            self._cancel(gen, "interrupted")
-        await asyncio.gather(*(g.done.wait() for g in list(self._running.values())))
+        while self._running:
+            for gen in list(self._running.values()):
+                self._cancel(gen, "interrupted")  # again each round: see _cancel
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await asyncio.gather(*(g.done.wait() for g in list(self._running.values())))
         if self._control is not None:
             self._control.cancel()
             await asyncio.gather(self._control, return_exceptions=True)
@@ -135,10 +139,14 @@ class StreamEngine:
                 )
 
     def _cancel(self, gen: Generation, reason: str) -> None:
-        log.warning("DBG cancel %s %s %s %s", gen.stream_id, reason, gen.stop_reason, gen.task)
-        if gen.stop_reason is None and gen.task is not None:
-            gen.stop_reason = reason
-            gen.task.cancel()
+        # Asked again, cancel again: a cancellation can be lost (on 3.11, asyncio.wait_for,
+        # which redis-py runs on every send, swallows one that lands as its call completes),
+        # and the flusher asks at every flush while the stream is flagged. Never once it is
+        # finishing: that would interrupt the terminal write.
+        if gen.task is None or gen.finishing:
+            return
+        gen.stop_reason = gen.stop_reason or reason
+        gen.task.cancel()
 
     def _on_signal(self, buf: StreamBuffer) -> None:
         """The flusher learnt from the database that a stream must stop."""
@@ -152,7 +160,6 @@ class StreamEngine:
                 channel = feeds.control_channel(self.node_id)
                 async with self._broker.subscribe(channel) as sub:
                     async for message in sub:
-                        log.warning("DBG control %s", message)
                         if message is RESYNC or message.get("type") != "stop":
                             continue
                         gen = self._running.get(str(message.get("stream_id")))
@@ -174,7 +181,6 @@ class StreamEngine:
                 gen.model = ctx.model
                 await self._produce(gen, ctx)
             except asyncio.CancelledError:
-                log.warning("DBG cancelled %s", gen.stop_reason)
                 if gen.stop_reason == "gone":
                     raise StreamGone() from None
                 status = gen.stop_reason or "interrupted"
@@ -187,6 +193,7 @@ class StreamEngine:
             except Exception:
                 log.exception("generation of stream %s failed", gen.stream_id)
                 status, error = "failed", ("INTERNAL_SERVER_ERROR", "The answer failed")
+            gen.finishing = True
             await self._finish(gen, status, error)
         except StreamGone:
             log.info("stream %s was removed or taken over; stopped", gen.stream_id)

@@ -8,6 +8,7 @@ cancellation) learns so from the same statement that saves its progress.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -191,10 +192,10 @@ class Flusher:
         loop = asyncio.get_running_loop()
         last_beat = loop.time()
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            except TimeoutError:
-                pass
+            # Not asyncio.wait_for: on 3.11 it can swallow the cancellation that close() sends.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
             self._wake.clear()
             beat = loop.time() - last_beat >= self._heartbeat_interval
             try:
