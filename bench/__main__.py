@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import fanout, http_list, latency, many_streams, memory, resume, writes
+from bench import fanout, http_list, latency, many_streams, memory, options, resume, writes
 from bench.context import RunContext
 from bench.report import Section, table, write
 
@@ -53,13 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="name", help=", ".join(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="a reduced run (< 2 minutes)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--server-options",
+        default="",
+        metavar="A,B",
+        help=f"what-if switches for the servers ({', '.join(options.KNOWN)}); see bench/options.py",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
     names = args.names or list(BENCHMARKS)
+    try:
+        server_options = options.parse(args.server_options)
+    except ValueError as exc:
+        parser.error(str(exc))
     root = Path(tempfile.mkdtemp(prefix="chatgql-bench-"))
-    ctx = RunContext(quick=args.quick, root=root)
+    ctx = RunContext(quick=args.quick, root=root, server_options=server_options)
     started = time.monotonic()
     try:
         sections = run_all(names, ctx)
@@ -69,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
+        "server_options": server_options,
         "benchmarks": names,
         "seconds": round(time.monotonic() - started, 1),
         "cpus": os.cpu_count(),

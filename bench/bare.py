@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import json
 import signal
 from typing import Any
 
 import uvloop
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
 
-from bench.provider import Plan, paced
+from bench.provider import FILLER, Plan, paced
 
 
 def frame(payload: dict[str, Any]) -> str:
     body = {"id": "1", "type": "next", "payload": {"data": {"streamEvents": payload}}}
     return json.dumps(body, separators=(",", ":"))
+
+
+@functools.cache
+def _text(size: int) -> str:
+    return (FILLER * (size // len(FILLER) + 1))[:size]
 
 
 async def produce(plan: Plan, subscribers: set[ServerConnection]) -> int:
@@ -52,6 +60,14 @@ async def serve_forever(port: int, deflate: bool) -> None:
         elif first.get("type") == "go":
             sent = await produce(Plan(**first["plan"]), set(subscribers))
             await ws.send(json.dumps({"type": "done", "tokens": sent}))
+        elif first.get("type") == "fetch":
+            # The resume benchmark's transport floor: a snapshot-sized frame per request.
+            request = first
+            with contextlib.suppress(ConnectionClosed):
+                while True:
+                    text = _text(int(request["size"]))
+                    await ws.send(frame({"__typename": "StreamSnapshot", "text": text}))
+                    request = json.loads(await ws.recv())
 
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from bench.provider import Plan, paced
 from bench.counters import WriteCounters
+from bench.provider import Plan, paced
 from gql_api.db import Database
 from models.base import utcnow
 from models.conversations import Conversation

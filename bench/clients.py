@@ -68,7 +68,12 @@ async def wait_message(conn: Connection) -> Any:
     """Wait for the driver's next message without blocking the event loop."""
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[None] = loop.create_future()
-    loop.add_reader(conn.fileno(), lambda: ready.done() or ready.set_result(None))
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(conn.fileno(), readable)
     try:
         await ready
     finally:

@@ -189,7 +189,8 @@ class Workers:
             try:
                 got, payload = conn.recv()
             except EOFError:
-                raise RuntimeError(f"worker {index} died (exit code {self.procs[index].exitcode})")
+                code = self.procs[index].exitcode
+                raise RuntimeError(f"worker {index} died (exit code {code})") from None
             if got != kind:
                 raise RuntimeError(f"worker {index} sent {got!r} instead of {kind!r}: {payload}")
             found.append(payload)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from statistics import median
 
 from bench.api import Api
-from bench.common import bare_server, chatgql_server, load_average
+from bench.common import load_average
 from bench.context import RunContext
 from bench.provider import Plan
 from bench.report import Section, ratio
@@ -27,16 +27,18 @@ def run(ctx: RunContext) -> Section:
     load = Load(subscribers=subscribers, plan=plan, procs=2, warmup=0)
     rates: dict[str, list[float]] = {"chatgql": [], "bare": []}
     with (
-        chatgql_server(ctx.tmp("fanout"), database_url=ctx.sqlite_url("fanout")) as server,
-        bare_server(ctx.tmp("fanout")) as bare,
+        ctx.chatgql("fanout") as server,
+        ctx.bare("fanout") as bare,
     ):
         api = Api(server)
         try:
             for attempt in range(1, repeats + 1):
                 for system in ("chatgql", "bare"):
                     load_avg = load_average()
-                    values = run_chatgql(server, api, load) if system == "chatgql" else run_bare(
-                        bare, load
+                    values = (
+                        run_chatgql(server, api, load)
+                        if system == "chatgql"
+                        else run_bare(bare, load)
                     )
                     setup = {**load.setup(system), **ctx.stack(system), "load_avg": load_avg}
                     section.figure(f"{system} unpaced, run {attempt}", setup, **values)

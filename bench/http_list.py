@@ -18,7 +18,7 @@ from typing import Any
 import uvloop
 
 from bench.api import Api
-from bench.common import CpuWindow, Workers, chatgql_server, load_average, percentile
+from bench.common import CpuWindow, Workers, load_average, percentile
 from bench.context import RunContext
 from bench.provider import Plan
 from bench.report import Section
@@ -80,7 +80,7 @@ def run(ctx: RunContext) -> Section:
     section = Section("http")
     seconds = 3.0 if ctx.quick else 10.0
     procs, connections = 2, 4
-    with chatgql_server(ctx.tmp("http"), database_url=ctx.sqlite_url("http")) as server:
+    with ctx.chatgql("http") as server:
         api = Api(server)
         try:
             for number in range(60):

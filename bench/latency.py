@@ -8,8 +8,9 @@ baseline's.
 from __future__ import annotations
 
 from bench.api import Api
-from bench.common import bare_server, chatgql_server, load_average
+from bench.common import load_average
 from bench.context import RunContext
+from bench.floor import graphql_us_per_event
 from bench.provider import Plan
 from bench.report import Section, ratio
 from bench.runs import Load, run_bare, run_chatgql
@@ -22,8 +23,8 @@ def run(ctx: RunContext) -> Section:
     rate = 50.0
     p99: dict[tuple[str, int], float] = {}
     with (
-        chatgql_server(ctx.tmp("latency"), database_url=ctx.sqlite_url("latency")) as server,
-        bare_server(ctx.tmp("latency")) as bare,
+        ctx.chatgql("latency") as server,
+        ctx.bare("latency") as bare,
     ):
         api = Api(server)
         try:
@@ -41,6 +42,12 @@ def run(ctx: RunContext) -> Section:
                     p99[(system, count)] = values["p99_ms"]
         finally:
             api.close()
+    floor = graphql_us_per_event()
+    section.figure(
+        "GraphQL floor per delivery (Strawberry, in-process, no I/O)",
+        {"document": "the subscription the clients send", "events": 20_000},
+        us_per_delivery=floor,
+    )
     middle = counts[1]
     section.target(
         f"p99 chatgql/bare at {middle} subscribers",

@@ -7,7 +7,7 @@ flush transactions per second that all those streams share.
 from __future__ import annotations
 
 from bench.api import Api
-from bench.common import chatgql_server, load_average
+from bench.common import load_average
 from bench.context import RunContext
 from bench.provider import Plan
 from bench.report import Section
@@ -20,7 +20,7 @@ def run(ctx: RunContext) -> Section:
     seconds = 3 if ctx.quick else 10
     plan = Plan(tokens=50 * seconds, rate=50.0, size=32)
     load = Load(subscribers=1, plan=plan, streams=streams, procs=2)
-    with chatgql_server(ctx.tmp("streams"), database_url=ctx.sqlite_url("streams")) as server:
+    with ctx.chatgql("streams") as server:
         api = Api(server)
         try:
             load_avg = load_average()

@@ -13,7 +13,7 @@ import time
 
 from bench.api import Api, gate_name
 from bench.clients import SubscribeJob, subscribe_worker
-from bench.common import Server, Workers, chatgql_server, split
+from bench.common import Server, Workers, split
 from bench.context import RunContext
 from bench.provider import Plan
 from bench.report import Section
@@ -26,9 +26,7 @@ def run(ctx: RunContext) -> Section:
     section = Section("memory")
     count = 300 if ctx.quick else 1000
     for per_connection in (1, 50):
-        with chatgql_server(
-            ctx.tmp(f"memory-{per_connection}"), database_url=ctx.sqlite_url("memory")
-        ) as server:
+        with ctx.chatgql(f"memory-{per_connection}") as server:
             api = Api(server)
             try:
                 per_sub_kb, values = _measure(server, api, count, per_connection)
@@ -41,10 +39,10 @@ def run(ctx: RunContext) -> Section:
             **ctx.stack("chatgql"),
         }
         label = "own websocket each" if per_connection == 1 else "50 per websocket"
-        section.figure(f"idle subscriptions, {label}", setup, kb_per_subscription=per_sub_kb, **values)
-        section.target(
-            f"RSS per idle subscription ({label})", per_sub_kb, TARGET_KB, higher=False
+        section.figure(
+            f"idle subscriptions, {label}", setup, kb_per_subscription=per_sub_kb, **values
         )
+        section.target(f"RSS per idle subscription ({label})", per_sub_kb, TARGET_KB, higher=False)
     return section
 
 

@@ -47,13 +47,13 @@ def patch_app(names: list[str]) -> None:
     def patched(settings: Any = None) -> Any:
         schema = build_schema(settings)
         if "parser-cache" in names:
-            schema.extensions = [*schema.extensions, lambda: ParserCache(maxsize=256)]
+            schema.extensions = (*schema.extensions, lambda: ParserCache(maxsize=256))
         if "shared-exec" in names:
             # create_app wraps it once more in the per-event memo fix: harmless, it nests.
             schema.execution_context_class = shared_executor(schema.execution_context_class)
         return schema
 
-    gql_api.app.build_schema = patched  # type: ignore[attr-defined]
+    gql_api.app.build_schema = patched
 
 
 def shared_executor(base: type[Executor]) -> type[Executor]:

@@ -10,7 +10,6 @@ content is shown for reference. Samples are interleaved. Target: subscription <=
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -20,10 +19,11 @@ from typing import Any
 
 import httpx
 import uvloop
+from websockets.asyncio.client import connect
 
 from bench.api import Api, gate_name
 from bench.clients import SUBSCRIPTION, graphql_connect
-from bench.common import Workers, chatgql_server, percentile
+from bench.common import Workers, percentile
 from bench.context import RunContext
 from bench.provider import Plan
 from bench.report import Section, ratio
@@ -35,11 +35,13 @@ MESSAGE = "query($m: ID!) { message(id: $m) { content } }"
 @dataclass(frozen=True)
 class ResumeJob:
     ws_url: str
+    bare_url: str
     http_url: str
     token: str
     database_url: str
     stream_id: str
     message_id: str
+    text_chars: int
     repeats: int
 
 
@@ -68,8 +70,9 @@ async def _bare_query(url: str) -> tuple[Any, Any]:
 
 
 async def _measure(job: ResumeJob) -> dict[str, Any]:
-    samples: dict[str, list[float]] = {"subscribe": [], "query": [], "http": []}
+    samples: dict[str, list[float]] = {"subscribe": [], "query": [], "http": [], "bare_ws": []}
     ws = await graphql_connect(job.ws_url, f"Bearer {job.token}")
+    bare = await connect(job.bare_url, max_size=None, ping_interval=None, open_timeout=30)
     conn, read = await _bare_query(job.database_url)
     headers = {"Authorization": f"Bearer {job.token}"}
     http = httpx.AsyncClient(base_url=job.http_url, headers=headers, timeout=30)
@@ -89,6 +92,11 @@ async def _measure(job: ResumeJob) -> dict[str, Any]:
             size = len(raw)
 
             started = time.perf_counter()
+            await bare.send(json.dumps({"type": "fetch", "size": job.text_chars}))
+            await bare.recv()
+            over_bare = time.perf_counter() - started
+
+            started = time.perf_counter()
             text = await read(job.message_id)
             query = time.perf_counter() - started
 
@@ -100,8 +108,10 @@ async def _measure(job: ResumeJob) -> dict[str, Any]:
                 samples["subscribe"].append(subscribe * 1000)
                 samples["query"].append(query * 1000)
                 samples["http"].append(over_http * 1000)
+                samples["bare_ws"].append(over_bare * 1000)
     finally:
         await ws.close()
+        await bare.close()
         await conn.close()
         await http.aclose()
     return {"samples": samples, "frame_chars": size, "text_chars": len(text)}
@@ -117,24 +127,39 @@ def run(ctx: RunContext) -> Section:
     repeats = 8 if ctx.quick else 25
     for database in databases:
         url = ctx.sqlite_url("resume") if database == "sqlite" else ctx.postgres_url()
-        with chatgql_server(ctx.tmp(f"resume-{database}"), database_url=url) as server:
+        with (
+            ctx.chatgql(f"resume-{database}", database_url=url) as server,
+            ctx.bare(f"resume-{database}") as bare,
+        ):
             api = Api(server)
             try:
                 for kilobytes in (100, 1000):
-                    _one(section, api, database, url, kilobytes, repeats)
+                    setup = {**ctx.stack("chatgql", database), "samples": repeats}
+                    _one(section, api, f"ws://127.0.0.1:{bare.port}", setup, url, kilobytes)
             finally:
                 api.close()
     return section
 
 
-def _one(section: Section, api: Api, database: str, url: str, kilobytes: int, repeats: int) -> None:
+def _one(
+    section: Section, api: Api, bare_url: str, setup: dict[str, Any], url: str, kilobytes: int
+) -> None:
+    database = setup["database"]
     hold = gate_name()
     plan = Plan(tokens=kilobytes, rate=0, size=1024, hold=hold)
     stream_id, message_id = api.start(plan)
     try:
         api.wait_length(stream_id, kilobytes * 1024, timeout=60)
         job = ResumeJob(
-            api.ws_url, api.url, api.token, url, stream_id, message_id, repeats=repeats
+            ws_url=api.ws_url,
+            bare_url=bare_url,
+            http_url=api.url,
+            token=api.token,
+            database_url=url,
+            stream_id=stream_id,
+            message_id=message_id,
+            text_chars=kilobytes * 1024,
+            repeats=setup["samples"],
         )
         with Workers(resume_worker, [job]) as workers:
             result = workers.collect("result", 180)[0]
@@ -146,11 +171,9 @@ def _one(section: Section, api: Api, database: str, url: str, kilobytes: int, re
         ordered = sorted(values)
         stats[name] = (median(ordered), percentile(ordered, 90))
     setup = {
-        "database": database,
-        "broker": "memory",
+        **setup,
         "stream_text_kb": kilobytes,
         "stream_state": "active (model holding)",
-        "samples": repeats,
         "client": "1 process, open connections",
     }
     section.figure(
@@ -161,6 +184,7 @@ def _one(section: Section, api: Api, database: str, url: str, kilobytes: int, re
         bare_query_p50_ms=round(stats["query"][0], 2),
         bare_query_p90_ms=round(stats["query"][1], 2),
         graphql_http_query_p50_ms=round(stats["http"][0], 2),
+        bare_ws_frame_p50_ms=round(stats["bare_ws"][0], 2),
         snapshot_frame_kb=round(result["frame_chars"] / 1024, 1),
     )
     section.target(

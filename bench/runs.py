@@ -109,6 +109,7 @@ def summarize(results: list[dict[str, Any]], load: Load, cpu_pct: float) -> dict
     span = (max(lasts) - min(firsts)) / 1e9 if firsts and lasts else float("nan")
     errors = [e for r in results for e in r["errors"]]
     expected = load.streams * load.subscribers * load.plan.tokens
+    frames = sum(r["frames"] for r in results)
     return {
         "p50_ms": round(percentile(ordered, 50) / 1000, 2),
         "p90_ms": round(percentile(ordered, 90) / 1000, 2),
@@ -116,9 +117,10 @@ def summarize(results: list[dict[str, Any]], load: Load, cpu_pct: float) -> dict
         "max_ms": round(percentile(ordered, 100) / 1000, 2),
         "delivered": round(tokens / expected, 4) if expected else 0.0,
         "tokens_per_s": round(tokens / span) if span == span and span > 0 else float("nan"),
-        "frames_per_s": round(sum(r["frames"] for r in results) / span) if span > 0 else 0,
-        "tokens_per_frame": round(tokens / max(1, sum(r["frames"] for r in results)), 2),
+        "frames_per_s": round(frames / span) if span > 0 else 0,
+        "tokens_per_frame": round(tokens / max(1, frames), 2),
         "server_cpu_pct": cpu_pct,
+        "server_us_per_frame": round(cpu_pct / 100 / frames * span * 1e6, 1) if frames else 0.0,
         "errors": len(errors) + sum(bool(r["timed_out"]) for r in results),
         **({"first_error": errors[0][:200]} if errors else {}),
     }

@@ -13,6 +13,7 @@ import asyncio
 import gc
 import os
 import tracemalloc
+
 import uvicorn
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
@@ -25,8 +26,10 @@ from gql_api import runtime
 from gql_api.app import create_app
 from gql_api.db import Database
 from gql_api.migrate import upgrade
+from gql_api.providers.base import ModelProvider
 from gql_api.services import Services
 from gql_api.settings import Settings
+
 
 async def _migrate(url: str) -> None:
     db = Database(url)
@@ -73,7 +76,11 @@ def main() -> None:
     counters.install()
     gates = Gates()
     provider = StampedProvider(gates)
-    runtime.make_provider = lambda _settings: provider  # bench-only: the stamped model
+
+    def make_provider(settings: Settings) -> ModelProvider:
+        return provider  # bench only: the stamped model instead of the demo or Anthropic one
+
+    runtime.make_provider = make_provider
     chosen = options.parse(os.environ.get("BENCH_OPTIONS", ""))
     options.patch_app(chosen)
 

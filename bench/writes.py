@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.api import Api, gate_name
 from bench.chunk_writer import WriterJob, writer_worker
-from bench.common import Workers, chatgql_server
+from bench.common import Workers
 from bench.context import RunContext
 from bench.provider import Plan
 from bench.report import Section, ratio
@@ -48,7 +48,7 @@ def run(ctx: RunContext, databases: tuple[str, ...] = ("sqlite", "postgres")) ->
     section = Section("writes")
     for database in databases:
         url = ctx.sqlite_url("writes") if database == "sqlite" else ctx.postgres_url()
-        with chatgql_server(ctx.tmp(f"writes-{database}"), database_url=url) as server:
+        with ctx.chatgql(f"writes-{database}", database_url=url) as server:
             # The server migrated the database; the baseline writes next to it, in its own rows.
             baseline = _baseline(url, tokens=500 if ctx.quick else 1000)
             per_k = 1000 / baseline["tokens"]
@@ -68,8 +68,7 @@ def run(ctx: RunContext, databases: tuple[str, ...] = ("sqlite", "postgres")) ->
                     per_k = 1000 / (case.streams * case.tokens)
                     tx = counted["write_transactions"] * per_k
                     setup = {
-                        "database": database,
-                        "broker": "memory",
+                        **ctx.stack("chatgql", database),
                         "streams": case.streams,
                         "tokens": case.streams * case.tokens,
                         "token_rate": f"{case.rate:g}/s per stream",

@@ -32,12 +32,7 @@ def connection(page: Page[Any], has_previous: bool) -> ConversationConnection:
             ConversationEdge(cursor=c, node=Conversation.from_model(row))
             for row, c in zip(page.items, page.cursors, strict=True)
         ],
-        page_info=PageInfo(
-            has_next_page=page.has_more,
-            has_previous_page=has_previous,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
-        ),
+        page_info=PageInfo.of(page.cursors, has_next=page.has_more, has_previous=has_previous),
     )
 
 

@@ -62,11 +62,10 @@ class Query:
                 MessageEdge(cursor=c, node=Message.from_model(row))
                 for row, c in zip(page.items, page.cursors, strict=True)
             ],
-            page_info=PageInfo(
-                has_next_page=page.has_more if not backwards else before is not None,
-                has_previous_page=page.has_more if backwards else after is not None,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
+            page_info=PageInfo.of(
+                page.cursors,
+                has_next=page.has_more if not backwards else before is not None,
+                has_previous=page.has_more if backwards else after is not None,
             ),
         )
 

@@ -23,6 +23,7 @@ from gql import GraphQLRequest
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from gql_api.broker import Broker
 from gql_api.db import Database
 from models.messages import Message
 from models.streams import Stream
@@ -270,7 +271,7 @@ async def test_stream_generated_on_a_is_watched_and_resumed_through_b(cluster: C
 async def test_stop_sent_to_b_cancels_the_stream_generated_on_a(cluster: Cluster) -> None:
     rng = random.Random(2)
     async with remotes(cluster.a, cluster.b) as (ra, rb):
-        for _ in range(3):
+        for _ in range(6):
             stream_id, message_id = await start_answer(ra, "stop me [demo:long]")
             assert await owning_node(cluster.database_url, stream_id) == cluster.a.node_id
             async with asyncio.TaskGroup() as tg:
@@ -282,7 +283,6 @@ async def test_stop_sent_to_b_cancels_the_stream_generated_on_a(cluster: Cluster
                 began = time.monotonic()
                 stopped = (await rb.gql(STOP, {"s": stream_id}))["stopStream"]
                 elapsed = time.monotonic() - began
-            print("DBG", stopped, elapsed, len((await stored(rb, message_id))["content"]))
             assert stopped["status"] == "CANCELLED"
             assert elapsed < STOP_BOUND, elapsed
             final = await stored(rb, message_id)
@@ -494,14 +494,43 @@ async def test_websocket_churn_leaves_no_subscription_queue_or_task(
         try:
             await wait_until(back_to_baseline, 10.0, interval=0.05)
         except TimeoutError:
-            now = asyncio.all_tasks()
-            extra = [t.get_coro() for t in now - baseline_tasks]
-            gone = [t.get_coro() for t in baseline_tasks - now]
-            stats = broker.stats()
+            now, stats = task_kinds(), broker.stats()
             raise AssertionError(
-                f"{stats} vs {baseline_stats}; new: {extra}; gone: {gone}"
+                f"{stats} vs {baseline_stats}; tasks new: {now - baseline_tasks},"
+                f" gone: {baseline_tasks - now}"
             ) from None
         assert broker.stats().reconnects == baseline_stats.reconnects
         stopped = await api.gql(STOP, {"s": live["id"]})
         assert stopped["stopStream"]["status"] == "CANCELLED"
         assert churn < 60, churn
+
+
+@pytest.mark.redis
+async def test_subscribers_cancelled_while_subscribing_leave_nothing_behind(
+    redis_server: RedisServer,
+) -> None:
+    """Clients that go away while their channel's Redis SUBSCRIBE is in flight: no hang, no
+    leftover subscription, and no rebuild of the upstream (which would RESYNC everyone)."""
+    broker = Broker(redis_server.url)
+    await broker.connect()
+    try:
+        rng = random.Random(5)
+
+        async def subscriber(channel: str) -> None:
+            async with broker.subscribe(channel) as sub:
+                await sub.get()
+
+        for n in range(300):
+            channel = f"churn-{n % 3}"
+            tasks = [asyncio.create_task(subscriber(channel)) for _ in range(rng.randint(1, 3))]
+            await asyncio.sleep(rng.uniform(0, 0.003))
+            for task in tasks:
+                task.cancel()
+            _, pending = await asyncio.wait(tasks, timeout=5)
+            assert not pending, f"round {n}: a subscriber did not leave"
+        stats = broker.stats()
+        assert (stats.channels, stats.subscriptions, stats.queued) == (0, 0, 0)
+        assert stats.tasks == 1  # the watchdog
+        assert stats.reconnects == 0
+    finally:
+        await broker.disconnect()

@@ -1,0 +1,57 @@
+"""The benchmark suite still runs: its cheapest pieces, in quick mode, on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import writes
+from bench.api import Api
+from bench.context import RunContext
+from bench.provider import Plan
+from bench.runs import Load, run_bare, run_chatgql
+
+pytestmark = pytest.mark.slow
+
+RUN_KEYS = {
+    "p50_ms",
+    "p99_ms",
+    "delivered",
+    "tokens_per_s",
+    "frames_per_s",
+    "server_cpu_pct",
+    "server_us_per_frame",
+    "errors",
+}
+
+
+def test_writes_quick_on_sqlite(tmp_path: Path) -> None:
+    section = writes.run(RunContext(quick=True, root=tmp_path), databases=("sqlite",))
+    assert section.error is None
+    data = section.as_dict()
+    assert {"figures", "targets", "notes", "seconds", "error"} <= data.keys()
+    baseline, *cases = section.figures
+    assert baseline.values["write_tx_per_1k"] == pytest.approx(1000, rel=0.05)
+    assert len(cases) == len(writes.cases(quick=True))
+    for figure in cases:
+        assert {"write_tx_per_1k", "statements_per_1k", "fewer_tx_x"} <= figure.values.keys()
+        assert {"database", "streams", "tokens", "token_rate"} <= figure.setup.keys()
+        assert figure.values["write_tx_per_1k"] > 0
+    assert {t.name for t in section.targets}
+
+
+def test_a_small_streaming_run(tmp_path: Path) -> None:
+    ctx = RunContext(quick=True, root=tmp_path)
+    load = Load(subscribers=3, plan=Plan(tokens=30, rate=100, size=32), warmup=2)
+    with ctx.chatgql("smoke") as server, ctx.bare("smoke") as bare:
+        api = Api(server)
+        try:
+            chatgql = run_chatgql(server, api, load)
+        finally:
+            api.close()
+        baseline = run_bare(bare, load)
+    for values in (chatgql, baseline):
+        assert RUN_KEYS <= values.keys()
+        assert values["errors"] == 0, values
+        assert values["delivered"] == 1.0, values
