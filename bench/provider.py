@@ -1,7 +1,8 @@
 """A benchmark-only model: tokens stamped with the time they were yielded, at a fixed rate.
 
-Each token is `t<seq>:<time.time_ns()> ` padded with filler words to `size` characters, so a
-client on the same machine computes delivery latency from the text alone. A marker in the user
+Each token is `t<seq>:<time_ns> ` (when the model produced it, see `paced`) padded with filler
+words to `size` characters, so a client on the same machine computes delivery latency from the
+text alone. A marker in the user
 message says what to generate: `[bench:tokens=500,rate=50,size=32,gate=g1,hold=h1]`.
 """
 
@@ -65,8 +66,8 @@ class Plan:
         )
 
 
-def stamp(seq: int, size: int) -> str:
-    head = f"t{seq}:{time.time_ns()} "
+def stamp(seq: int, size: int, at_ns: int) -> str:
+    head = f"t{seq}:{at_ns} "
     if size <= len(head):
         return head
     start = (seq * 131) % (len(FILLER) - size)
@@ -74,15 +75,26 @@ def stamp(seq: int, size: int) -> str:
 
 
 async def paced(plan: Plan) -> AsyncIterator[str]:
-    """The plan's tokens on an absolute schedule (no drift); each stamped as it is yielded."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    for seq in range(1, plan.tokens + 1):
-        if plan.rate > 0:
-            await asyncio.sleep(max(0.0, start + (seq - 1) / plan.rate - loop.time()))
-        else:
+    """The plan's tokens, each stamped with the moment the model produced it.
+
+    Paced, token n is due at start + (n - 1) / rate on the wall clock and is stamped with that
+    time, like a remote model whose tokens wait in a socket while the server is busy: a server
+    that picks tokens up late is charged for it, and tokens already due are yielded back to back
+    without suspending (one read returning several events). Unpaced, a token is produced each time
+    the event loop comes back to the generator, stamped as it is yielded.
+    """
+    if plan.rate <= 0:
+        for seq in range(1, plan.tokens + 1):
             await asyncio.sleep(0)
-        yield stamp(seq, plan.size)
+            yield stamp(seq, plan.size, time.time_ns())
+        return
+    start, step = time.time_ns(), 1e9 / plan.rate
+    for seq in range(1, plan.tokens + 1):
+        due = start + round((seq - 1) * step)
+        wait = (due - time.time_ns()) / 1e9
+        if wait > 0:
+            await asyncio.sleep(wait)
+        yield stamp(seq, plan.size, due)
 
 
 class Gates:

@@ -57,7 +57,11 @@ class StreamEnd:
 
     status: StreamStatus
     seq: int
-    length: int
+    length: int = strawberry.field(
+        description="Length of the saved answer in code points. It is the truth: after an "
+        "INTERRUPTED end (the generating process died) a client may hold live text past it that "
+        "was never saved, and should cut its copy back to `length`."
+    )
     usage: TokenUsage
     error_code: str | None
     error_message: str | None
