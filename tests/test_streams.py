@@ -227,3 +227,21 @@ async def test_database_writes_grow_with_time_not_tokens(api: ApiServer) -> None
     # 3000 words are ~6000 deltas; one transaction per flush interval, not per delta.
     assert transactions * 20 < 6000, transactions
     assert chunks is not None and chunks <= transactions
+
+
+async def test_repeated_stop_requests_in_one_tick_still_end_cancelled(api: ApiServer) -> None:
+    """Two cancels before the task resumes leave a pending cancellation behind (Python 3.11
+    keeps it after the first is handled): it must not interrupt the terminal write."""
+    engine = api.services.engine
+    for attempt in range(5):
+        conversation = await new_conversation(api, title=f"double stop {attempt}")
+        sent = await send(api, conversation, "go [demo:long]")
+        stream_id = sent["stream"]["id"]
+        async with asyncio.timeout(10):
+            while not (await stored_answer(api, sent["assistantMessage"]["id"]))["content"]:
+                await asyncio.sleep(0.01)
+        generation = engine._running[stream_id]
+        for _ in range(3):
+            engine._cancel(generation, "cancelled")
+        final = await wait_finished(api, stream_id)
+        assert final["status"] == "CANCELLED", final
