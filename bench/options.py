@@ -6,6 +6,8 @@ the server's environment). Each is bench code that patches the app at start-up:
 - `no-deflate`: uvicorn without permessage-deflate (`ws_per_message_deflate=False`, a setting of
   `uvicorn.run` in gql_api/cli.py); the bare baseline drops it too, for a fair comparison.
 - `parser-cache`: Strawberry's `ParserCache` added to the schema's extensions (resolvers/schema.py).
+- `validation-cache`: the depth and alias limits built once as validation rules (their extensions
+  build new rule classes per request, which defeats any cache), plus `ValidationCache`.
 - `shared-exec`: a prototype that executes the subscription selection set once per delta and
   query (document, variables) and shares the result between the subscribers of that stream.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from graphql import ExecutionResult
 from graphql.execution import Executor
 
-KNOWN = ("no-deflate", "parser-cache", "shared-exec")
+KNOWN = ("no-deflate", "parser-cache", "validation-cache", "shared-exec")
 SHARED_RESULTS = 1024
 
 
@@ -37,17 +39,31 @@ def uvicorn_settings(names: list[str]) -> dict[str, Any]:
 
 def patch_app(names: list[str]) -> None:
     """Patch `gql_api.app.build_schema` before `create_app` runs."""
-    if "parser-cache" not in names and "shared-exec" not in names:
+    if not {"parser-cache", "validation-cache", "shared-exec"} & set(names):
         return
-    from strawberry.extensions import ParserCache
+    from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 
     import gql_api.app
     from resolvers.schema import build_schema
 
     def patched(settings: Any = None) -> Any:
         schema = build_schema(settings)
-        if "parser-cache" in names:
+        if "parser-cache" in names or "validation-cache" in names:
             schema.extensions = (*schema.extensions, lambda: ParserCache(maxsize=256))
+        if "validation-cache" in names:
+            rules: list[Any] = []
+            kept: list[Any] = []
+            for factory in schema.extensions:
+                made = factory() if callable(factory) else factory
+                if type(made) is not AddValidationRules and isinstance(made, AddValidationRules):
+                    rules.extend(made.validation_rules)  # QueryDepthLimiter, MaxAliasesLimiter
+                else:
+                    kept.append(factory)
+            schema.extensions = (
+                *kept,
+                lambda: AddValidationRules(rules),
+                lambda: ValidationCache(maxsize=256),
+            )
         if "shared-exec" in names:
             # create_app wraps it once more in the per-event memo fix: harmless, it nests.
             schema.execution_context_class = shared_executor(schema.execution_context_class)

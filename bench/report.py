@@ -69,12 +69,25 @@ def ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
+def _plain(value: Any) -> Any:
+    """NaN (a figure that could not be measured) becomes null: results.json stays strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def write(path: Path, meta: dict[str, Any], sections: list[Section]) -> None:
     body = {"meta": meta, "benchmarks": {s.bench: s.as_dict() for s in sections}}
-    path.write_text(json.dumps(body, indent=2, default=str) + "\n")
+    path.write_text(json.dumps(_plain(body), indent=2, default=str, allow_nan=False) + "\n")
 
 
 def _value(value: Any) -> str:
+    if value is None:
+        return "n/a"
     if isinstance(value, float):
         if math.isnan(value):
             return "n/a"

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     anthropic_timeout_seconds: float = 600.0
     anthropic_max_retries: int = 2  # the SDK retries only the opening request
-    default_model: str = "claude-sonnet-4-5"
+    default_model: str = "claude-sonnet-4-6"
     max_output_tokens: int = 4096
     system_prompt: str = "You are a helpful assistant."
     demo_token_delay_seconds: float = 0.03

@@ -112,5 +112,7 @@ class Mutation:
     async def delete_message(self, info: Info, id: strawberry.ID) -> Deleted:
         user = await info.context.require_user()
         s = info.context.services
-        await messages.delete_message(db=s.db, broker=s.broker, user=user, message_id=id)
+        await messages.delete_message(
+            db=s.db, broker=s.broker, store=s.store, user=user, message_id=id
+        )
         return Deleted(id=id)

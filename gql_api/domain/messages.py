@@ -15,6 +15,8 @@ from gql_api.domain.users import CurrentUser
 from gql_api.domain.validation import clean_client_id, clean_text, page_size, require_id
 from gql_api.errors import Conflict, InvalidInput, NotFound
 from gql_api.feeds import Publisher
+from gql_api.storage.base import ObjectStore
+from models.attachments import Attachment
 from models.base import utcnow
 from models.conversations import Conversation, owned_conversation
 from models.messages import Message, by_client_id, owned_message
@@ -186,8 +188,9 @@ async def edit_message(
 
 
 async def delete_message(
-    *, db: Database, broker: Publisher, user: CurrentUser, message_id: str
+    *, db: Database, broker: Publisher, store: ObjectStore, user: CurrentUser, message_id: str
 ) -> Message:
+    """Delete it with its attachments; their bytes go after the commit (or to the cleanup job)."""
     require_id(message_id, "messageId")
     async with db.write() as session:
         found = await owned_message(session, user.id, message_id, for_update=True)
@@ -196,6 +199,11 @@ async def delete_message(
         message, conversation = found
         if message.status == "streaming":
             raise Conflict("Message is still being generated; stop it first")
+        keys = list(
+            await session.scalars(
+                select(Attachment.storage_key).where(Attachment.message_id == message_id)
+            )
+        )
         await session.execute(delete(Message).where(Message.id == message_id))
         if conversation.last_message_id == message_id:
             conversation.last_message_id = await session.scalar(
@@ -204,6 +212,8 @@ async def delete_message(
                 .order_by(Message.created_at.desc(), Message.id.desc())
                 .limit(1)
             )
+    for key in keys:
+        await store.delete(key)
     await feeds.conversation_event(
         broker,
         user.id,
