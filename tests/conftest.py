@@ -11,7 +11,12 @@ import pytest
 
 from gql_api.settings import Settings
 from tests.fake_anthropic import fake_anthropic_fixture  # noqa: F401
-from tests.servers import postgres_bin_dir, postgres_server, redis_server  # noqa: F401
+from tests.servers import (  # noqa: F401
+    moto_endpoint,
+    postgres_bin_dir,
+    postgres_server,
+    redis_server,
+)
 from tests.support import ApiServer, start_api
 
 TEST_SECRET = "test-secret-" + "x" * 40

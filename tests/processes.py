@@ -28,6 +28,7 @@ from gql.transport.websockets import WebsocketsTransport
 from gql_api.auth import mint_token
 from gql_api.settings import Settings
 from tests.servers import _die_with_parent, free_port
+from tests.support import GraphQLErrors
 
 SECRET = "scale-out-test-secret-" + "y" * 40
 START_TIMEOUT = 60.0
@@ -202,14 +203,7 @@ def run_nodes(
 # ---------------------------------------------------------------- clients
 
 
-class RemoteError(Exception):
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(errors[0].get("message"))
-        self.errors = errors
-
-    @property
-    def code(self) -> str | None:
-        return self.errors[0].get("extensions", {}).get("code")
+RemoteError = GraphQLErrors  # the same error shape, from another process
 
 
 def token_for(user: str) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from gql_api.domain.attachments import collect_orphans
 from gql_api.storage.s3 import S3Store
@@ -32,20 +31,6 @@ from tests.factories import create_conversation
 from tests.support import ApiServer, start_api
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        # stop() shuts the loop down but leaves the listening socket open (ResourceWarning).
-        assert server._server is not None
-        server._server.server_close()
 
 
 @pytest.fixture

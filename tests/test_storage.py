@@ -7,7 +7,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from aiobotocore.session import get_session
-from moto.server import ThreadedMotoServer
 
 from gql_api.settings import Settings
 from gql_api.signing import download_signing_key, sign_download, verify_download
@@ -25,20 +24,6 @@ from gql_api.storage.s3 import S3Store
 
 KEY = b"k" * 32
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        # stop() shuts the loop down but leaves the listening socket open (ResourceWarning).
-        assert server._server is not None
-        server._server.server_close()
 
 
 def s3_store(endpoint: str, bucket: str | None = None) -> S3Store:
