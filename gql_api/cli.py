@@ -65,6 +65,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=1,
         log_level=args.log_level,
         ws="websockets-sansio",
+        # Compression state costs ~43 KB per connection and slows large snapshots (make bench).
+        ws_per_message_deflate=False,
     )
     return 0
 

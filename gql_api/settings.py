@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     demo_token_delay_seconds: float = 0.03
 
     # Stream engine
-    flush_interval_ms: int = 50
+    # Bounds what a crash can lose; subscribers that need unsaved text ask for a flush at once.
+    flush_interval_ms: int = 500
     flush_max_bytes: int = 4096
     heartbeat_interval_seconds: float = 2.0
     stale_after_seconds: float = 10.0

@@ -6,7 +6,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -30,11 +36,17 @@ class ChatSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> ChatSchema:
     settings = settings or Settings()
-    # Factories, not instances: a shared extension instance leaks state between requests.
+    # The limit rules are built once (so validation results can be cached per document) and
+    # the extensions are factories: a shared extension instance leaks state between requests.
+    # No ParserCache: over websockets it turns a parse error into a silent `complete`.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: ValidationCache(maxsize=512),
     ]
     return ChatSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions

@@ -98,7 +98,13 @@ async def start_api(settings: Settings) -> AsyncIterator[ApiServer]:
     await db.dispose()
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio", lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,  # as `chatgql serve` runs it
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

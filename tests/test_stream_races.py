@@ -282,3 +282,37 @@ async def test_tool_event_published_before_subscribe_and_after_snapshot_is_not_l
     assert [e["type"] for e in rest] == ["delta", "tool", "end"]  # type: ignore[index]
     assert rest[1]["part"] == done  # type: ignore[index]
     assert rest[0]["text"] == "done"  # type: ignore[index]
+
+
+async def test_a_gap_is_filled_by_asking_the_owner_to_flush(
+    tmp_path: Path, database_url: str
+) -> None:
+    """With flushes far apart, a subscriber whose snapshot lacks the text already streamed
+    asks the owner to write now, and continues while the answer is still being generated."""
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        flush_interval_ms=60_000,
+        flush_max_bytes=10_000_000,
+        heartbeat_interval_seconds=60,
+        stale_after_seconds=120,
+    )
+    async with start_api(settings) as api:
+        engine = api.services.engine
+        conversation = await new_conversation(api)
+        sent = await send(api, conversation, "long [demo:words=1500]")
+        stream_id = sent["stream"]["id"]
+        async with asyncio.timeout(10):
+            while engine._running[stream_id].buf.seq < 50:
+                await asyncio.sleep(0.005)
+        events = watch(api.services.db, api.services.broker, stream_id, 0)
+        snapshot = await anext(events)
+        assert isinstance(snapshot, Snapshot) and snapshot.text == ""  # nothing saved yet
+        first = await anext(events)
+        assert first["type"] == "delta" and first["offset"] == 0  # type: ignore[index]
+        assert engine.is_running(stream_id), "the gap was only filled when the answer ended"
+        text = first["text"]  # type: ignore[index]
+        async for event in events:
+            if event["type"] == "delta":  # type: ignore[index]
+                text += event["text"]  # type: ignore[index]
+        assert text == await stored_text(api, sent["assistantMessage"]["id"])

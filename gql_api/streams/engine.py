@@ -160,11 +160,17 @@ class StreamEngine:
                 channel = feeds.control_channel(self.node_id)
                 async with self._broker.subscribe(channel) as sub:
                     async for message in sub:
-                        if message is RESYNC or message.get("type") != "stop":
+                        if message is RESYNC:
                             continue
-                        gen = self._running.get(str(message.get("stream_id")))
-                        if gen is not None:
-                            self._cancel(gen, "cancelled")
+                        kind = message.get("type")
+                        if kind == "flush":
+                            # A subscriber found a gap between its snapshot and the live
+                            # deltas: write now rather than at the next tick.
+                            self.flusher.flush_soon()
+                        elif kind == "stop":
+                            gen = self._running.get(str(message.get("stream_id")))
+                            if gen is not None:
+                                self._cancel(gen, "cancelled")
             except asyncio.CancelledError:
                 raise
             except Exception:

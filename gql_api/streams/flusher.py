@@ -183,6 +183,9 @@ class Flusher:
     def untrack(self, stream_id: str) -> None:
         self._buffers.pop(stream_id, None)
 
+    def flush_soon(self) -> None:
+        self._wake.set()
+
     def added(self, buf: StreamBuffer) -> None:
         """Called after each delta: a large buffer is written now rather than at the next tick."""
         if buf.pending_chars >= self._max_chars:

@@ -9,6 +9,7 @@ owning process has flushed it (at most one flush interval later).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ class Snapshot:
     output_tokens: int = 0
     error_code: str | None = None
     error_message: str | None = None
+    node_id: str | None = None  # the process generating it
 
     @property
     def finished(self) -> bool:
@@ -75,6 +77,7 @@ async def read_snapshot(db: Database, stream_id: str, offset: int) -> Snapshot |
     if row is None:
         return None
     stream, text, parts, input_tokens, output_tokens = row
+    node_id = stream.node_id
     # A finished stream's message holds the final text; a running one's holds what was flushed.
     length = offset + len(text or "")
     return Snapshot(
@@ -90,6 +93,7 @@ async def read_snapshot(db: Database, stream_id: str, offset: int) -> Snapshot |
         output_tokens=output_tokens or 0,
         error_code=stream.error_code,
         error_message=stream.error_message,
+        node_id=node_id,
     )
 
 
@@ -134,7 +138,7 @@ async def watch(
             if kind == "delta":
                 start, text = message["offset"], message["text"]
                 if start > position:
-                    filled = await _fill(db, stream_id, position, start)
+                    filled = await _fill(db, broker, stream_id, position, start)
                     if filled is None or filled.finished:
                         # The owner died before saving the gap: the database is the truth.
                         final = filled or await read_snapshot(db, stream_id, position)
@@ -175,14 +179,22 @@ def _tool_key(part: dict[str, Any]) -> tuple[str, bool]:
     return (str(part.get("id")), "result" in part)
 
 
-async def _fill(db: Database, stream_id: str, position: int, needed: int) -> Snapshot | None:
+async def _fill(
+    db: Database, broker: Broker, stream_id: str, position: int, needed: int
+) -> Snapshot | None:
     """Wait until the database holds text up to `needed`, or the stream has ended.
 
-    This ends: the owner flushes within one interval, or dies and its stream is marked
-    interrupted by a sweeper once its heartbeat goes stale.
+    The owning process is asked to flush at once, so this takes one write, not a flush
+    interval. It ends either way: the owner flushes by its next tick at the latest, or dies and
+    its stream is marked interrupted by a sweeper once its heartbeat goes stale.
     """
+    asked = False
     while True:
         snap = await read_snapshot(db, stream_id, position)
         if snap is None or snap.finished or snap.length >= needed:
             return snap
+        if not asked and snap.node_id:
+            asked = True
+            with contextlib.suppress(Exception):  # best effort: the tick flushes anyway
+                await broker.publish(feeds.control_channel(snap.node_id), {"type": "flush"})
         await asyncio.sleep(GAP_POLL_SECONDS)
