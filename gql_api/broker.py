@@ -24,11 +24,8 @@ from broadcaster import Broadcast
 from broadcaster import Event as BroadcastEvent
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
-from broadcaster._backends.redis import RedisBackend
-from redis import asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+
+from gql_api.redis_backend import BACKEND_ERRORS, IO_TIMEOUT, ReliableRedisBackend
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +42,6 @@ Message: TypeAlias = Event | Literal[Resync.RESYNC]
 # Called only when a subscription's queue is full, with its last queued event and the new one:
 # return one event standing for both (a new dict), or None to fall back to RESYNC.
 Merge: TypeAlias = Callable[[Event, Event], Event | None]
-_IO_TIMEOUT: Final = 1.0  # bounds every Redis round trip, so an outage is noticed, never waited out
-_BACKEND_ERRORS: Final = (RedisError, OSError)  # OSError includes TimeoutError
 
 
 class BrokerUnavailable(Exception):
@@ -141,76 +136,6 @@ class Subscription:
         self._wakeup.set()
 
 
-def _client(url: str, retries: int) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
-        url,
-        retry=Retry(NoBackoff(), retries),
-        socket_timeout=_IO_TIMEOUT,
-        socket_connect_timeout=_IO_TIMEOUT,
-    )
-
-
-class _RedisBackend(RedisBackend):
-    """broadcaster's Redis backend, made to fail loudly instead of going quiet."""
-
-    def __init__(self, url: str) -> None:
-        # No super().__init__(): its clients retry and reconnect on their own. Pub/sub gets no
-        # retry at all: redis-py would re-subscribe after a drop and lose the gap unnoticed.
-        self._conn, self._subscriber = _client(url, 1), _client(url, 0)
-        self._pubsub = self._subscriber.pubsub()
-        self._queue: asyncio.Queue[BroadcastEvent] = asyncio.Queue()
-        self._listener: asyncio.Task[None] | None = None
-        self._confirmations: dict[bytes, asyncio.Future[None]] = {}
-
-    async def connect(self) -> None:
-        try:
-            await self._pubsub.connect()
-            await self._conn.ping()
-        except BaseException:
-            await self.disconnect()
-            raise
-        # Only now: the stock backend starts its listener first and leaks it when connect fails.
-        self._listener = asyncio.create_task(self._pubsub_listener())
-
-    async def disconnect(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.wait({self._listener})
-        for client in (self._pubsub, self._subscriber, self._conn):
-            with suppress(*_BACKEND_ERRORS):
-                await client.aclose()
-
-    async def subscribe(self, channel: str) -> None:
-        # Wait for Redis to confirm, so a publish right after we return reaches us. (The stock one
-        # sets _ready before subscribing, which can leave its listener deaf for good.) Broadcast
-        # subscribes once per channel and our channel lock serialises that: one waiter at most.
-        confirmed = self._confirmations[channel.encode()] = asyncio.Future()
-        try:
-            await self._pubsub.subscribe(channel)
-            async with asyncio.timeout(_IO_TIMEOUT):
-                await confirmed
-        finally:
-            self._confirmations.pop(channel.encode(), None)
-
-    async def ping(self) -> None:
-        await self._conn.ping()
-
-    async def _pubsub_listener(self) -> None:
-        # A blocking read with nothing subscribed simply waits: no _ready flag to race with.
-        try:
-            while True:
-                message = await self._pubsub.get_message(timeout=None)
-                if message is not None and message["type"] == "message":
-                    event = BroadcastEvent(message["channel"].decode(), message["data"].decode())
-                    await self._queue.put(event)
-                elif message is not None and message["type"] == "subscribe":
-                    waiter = self._confirmations.pop(message["channel"], None)
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(None)
-        except _BACKEND_ERRORS as exc:
-            log.warning("redis pub/sub connection lost: %r", exc)
-
-
 @dataclass(eq=False)
 class _Upstream:
     backend: BroadcastBackend
@@ -218,7 +143,7 @@ class _Upstream:
 
     def listeners(self) -> list[asyncio.Task[None]]:
         tasks = [self.broadcast._listener_task]
-        if isinstance(self.backend, _RedisBackend) and self.backend._listener is not None:
+        if isinstance(self.backend, ReliableRedisBackend) and self.backend._listener is not None:
             tasks.append(self.backend._listener)
         return tasks
 
@@ -282,7 +207,7 @@ class Broker:
             raise RuntimeError("broker already connected")
         try:
             self._upstream = await self._open()
-        except _BACKEND_ERRORS as exc:
+        except BACKEND_ERRORS as exc:
             raise BrokerUnavailable(f"cannot reach the broker backend: {exc!r}") from exc
         self._healthy = True
         self._watchdog = self._spawn(self._watch())
@@ -310,9 +235,9 @@ class Broker:
             raise BrokerUnavailable("the broker backend is down")
         message = json.dumps(event, separators=(",", ":"))
         try:
-            async with asyncio.timeout(_IO_TIMEOUT):
+            async with asyncio.timeout(IO_TIMEOUT):
                 await upstream.broadcast.publish(channel, message)
-        except _BACKEND_ERRORS as exc:
+        except BACKEND_ERRORS as exc:
             self._wake.set()  # let the watchdog look now rather than at its next tick
             raise BrokerUnavailable(f"publish on {channel!r} failed: {exc!r}") from exc
 
@@ -395,7 +320,7 @@ class Broker:
         ch.pump = ch.upstream = ch.ready = None
         if pump is not None:
             if ready is not None:
-                # Let a subscribe in flight end first (bounded by _IO_TIMEOUT). Cancelled half
+                # Let a subscribe in flight end first (bounded by IO_TIMEOUT). Cancelled half
                 # way, redis-py drops the pub/sub connection and broadcaster raises KeyError:
                 # the whole upstream would be rebuilt, with a RESYNC for every subscriber.
                 await asyncio.wait({ready})
@@ -416,10 +341,10 @@ class Broker:
 
     async def _alive(self, upstream: _Upstream) -> bool:
         try:
-            async with asyncio.timeout(_IO_TIMEOUT):
-                if isinstance(upstream.backend, _RedisBackend):
+            async with asyncio.timeout(IO_TIMEOUT):
+                if isinstance(upstream.backend, ReliableRedisBackend):
                     await upstream.backend.ping()
-        except _BACKEND_ERRORS:
+        except BACKEND_ERRORS:
             return False
         return not any(task.done() for task in upstream.listeners())
 
@@ -442,7 +367,7 @@ class Broker:
                         if ch.subs:
                             await self._ensure_pump(ch)
                 break
-            except (*_BACKEND_ERRORS, BrokerUnavailable) as exc:
+            except (*BACKEND_ERRORS, BrokerUnavailable) as exc:
                 log.info("broker reconnect failed (%r); next try in %.2fs", exc, delay)
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, self._reconnect_max)
@@ -455,7 +380,9 @@ class Broker:
 
     async def _open(self) -> _Upstream:
         scheme = urlparse(self._url).scheme
-        backend = MemoryBackend(self._url) if scheme == "memory" else _RedisBackend(self._url)
+        backend = (
+            MemoryBackend(self._url) if scheme == "memory" else ReliableRedisBackend(self._url)
+        )
         broadcast = Broadcast(backend=backend)
         await broadcast.connect()  # on failure our Redis backend has already closed itself
         upstream = _Upstream(backend, broadcast)
