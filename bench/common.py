@@ -147,9 +147,8 @@ def chatgql_server(
 def bare_server(tmp: Path, options: Sequence[str] = ()) -> Iterator[Server]:
     port = free_port()
     log = tmp / f"bare-{port}.log"
-    args = [sys.executable, "-m", "bench.bare", "--port", str(port)]
-    if "no-deflate" in options:
-        args.append("--no-deflate")
+    # Without compression, like chatgql (gql_api.cli.SERVER_OPTIONS): a fair comparison.
+    args = [sys.executable, "-m", "bench.bare", "--port", str(port), "--no-deflate"]
     proc = spawn(args, log)
     server = Server(proc, port, log)
     try:

@@ -1,13 +1,12 @@
 """What-if switches for the server under test, to measure proposals without shipping them.
 
-`python -m bench --server-options no-deflate,parser-cache,shared-exec ...` (or BENCH_OPTIONS in
-the server's environment). Each is bench code that patches the app at start-up:
+`python -m bench --server-options parser-cache,shared-exec ...` (or BENCH_OPTIONS in the server's
+environment). Each is bench code that patches the app at start-up. (`no-deflate`, measured here
+first, is now how chatgql serves: gql_api.cli.SERVER_OPTIONS, and the bare baseline matches it.)
 
-- `no-deflate`: uvicorn without permessage-deflate (`ws_per_message_deflate=False`, a setting of
-  `uvicorn.run` in gql_api/cli.py); the bare baseline drops it too, for a fair comparison.
 - `parser-cache`: Strawberry's `ParserCache` added to the schema's extensions (resolvers/schema.py).
-- `validation-cache`: the depth and alias limits built once as validation rules (their extensions
-  build new rule classes per request, which defeats any cache), plus `ValidationCache`.
+- `validation-cache`: the limit rules built once plus `ValidationCache` (now how resolvers/schema.py
+  builds the schema), with `ParserCache`.
 - `shared-exec`: a prototype that executes the subscription selection set once per delta and
   query (document, variables) and shares the result between the subscribers of that stream.
 """
@@ -21,7 +20,7 @@ from typing import Any
 from graphql import ExecutionResult
 from graphql.execution import Executor
 
-KNOWN = ("no-deflate", "parser-cache", "validation-cache", "shared-exec")
+KNOWN = ("parser-cache", "validation-cache", "shared-exec")
 SHARED_RESULTS = 1024
 
 
@@ -31,10 +30,6 @@ def parse(text: str) -> list[str]:
     if unknown:
         raise ValueError(f"unknown server option(s) {unknown}; known: {', '.join(KNOWN)}")
     return names
-
-
-def uvicorn_settings(names: list[str]) -> dict[str, Any]:
-    return {"ws_per_message_deflate": False} if "no-deflate" in names else {}
 
 
 def patch_app(names: list[str]) -> None:

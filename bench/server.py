@@ -24,6 +24,7 @@ from bench.counters import WriteCounters
 from bench.provider import Gates, StampedProvider
 from gql_api import runtime
 from gql_api.app import create_app
+from gql_api.cli import SERVER_OPTIONS
 from gql_api.db import Database
 from gql_api.migrate import upgrade
 from gql_api.providers.base import ModelProvider
@@ -113,8 +114,7 @@ def main() -> None:
         port=args.port,
         workers=1,
         log_level="warning",
-        ws="websockets-sansio",
-        **options.uvicorn_settings(chosen),
+        **SERVER_OPTIONS,
     )
 
 

@@ -7,10 +7,15 @@ import asyncio
 import datetime as dt
 import logging
 import sys
+from typing import Any
 
 from gql_api.db import Database
 from gql_api.migrate import upgrade
 from gql_api.settings import Settings
+
+# How uvicorn serves chatgql (the bench and the tests serve it the same way). No
+# permessage-deflate: its state costs ~43 KB per websocket and slows large snapshots (make bench).
+SERVER_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 async def _migrate(settings: Settings) -> None:
@@ -64,9 +69,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=port,
         workers=1,
         log_level=args.log_level,
-        ws="websockets-sansio",
-        # Compression state costs ~43 KB per connection and slows large snapshots (make bench).
-        ws_per_message_deflate=False,
+        **SERVER_OPTIONS,
     )
     return 0
 

@@ -16,6 +16,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from gql_api.app import create_app
 from gql_api.auth import mint_token
+from gql_api.cli import SERVER_OPTIONS
 from gql_api.db import Database
 from gql_api.migrate import upgrade
 from gql_api.services import Services
@@ -102,9 +103,8 @@ async def start_api(settings: Settings) -> AsyncIterator[ApiServer]:
         host="127.0.0.1",
         port=0,
         log_level="warning",
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,  # as `chatgql serve` runs it
         lifespan="on",
+        **SERVER_OPTIONS,  # as `chatgql serve` runs it
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
