@@ -8,7 +8,6 @@ PR_SET_PDEATHSIG dies with the benchmark if the benchmark itself is killed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import math
 import multiprocessing as mp
 import os
@@ -27,51 +26,15 @@ from typing import Any
 import httpx
 import psutil
 
+from tests.servers import free_port, reap, spawn, tail
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-" + secrets.token_urlsafe(48)
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def spawn(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(STOP_TIMEOUT)
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    return ""
+    reap(proc, signal.SIGTERM)
 
 
 @dataclass
@@ -129,7 +92,9 @@ def chatgql_server(
     )
     env.update({f"CHATGQL_{key.upper()}": value for key, value in settings.items()})
     log = tmp / f"chatgql-{port}.log"
-    proc = spawn([sys.executable, "-m", "bench.server", "--port", str(port)], log, env)
+    proc = spawn(
+        [sys.executable, "-m", "bench.server", "--port", str(port)], log, env=env, cwd=ROOT
+    )
     server = Server(proc, port, log)
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -149,7 +114,7 @@ def bare_server(tmp: Path, options: Sequence[str] = ()) -> Iterator[Server]:
     log = tmp / f"bare-{port}.log"
     # Without compression, like chatgql (gql_api.cli.SERVER_OPTIONS): a fair comparison.
     args = [sys.executable, "-m", "bench.bare", "--port", str(port), "--no-deflate"]
-    proc = spawn(args, log)
+    proc = spawn(args, log, cwd=ROOT)
     server = Server(proc, port, log)
     try:
         _wait_port(server, time.monotonic() + START_TIMEOUT)

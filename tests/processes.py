@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -27,7 +26,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from gql_api.auth import mint_token
 from gql_api.settings import Settings
-from tests.servers import _die_with_parent, free_port
+from tests.servers import free_port, spawn
 from tests.support import GraphQLErrors
 
 SECRET = "scale-out-test-secret-" + "y" * 40
@@ -128,20 +127,9 @@ class Node:
     def _spawn(self) -> subprocess.Popen[bytes]:
         args = [sys.executable, "-m", "gql_api.cli", "serve", "--host", "127.0.0.1"]
         args += ["--port", str(self.port), "--log-level", "warning"]
-        on_main = threading.current_thread() is threading.main_thread()
-        # A file, not a pipe: nothing to drain, and the handle is closed here once inherited.
         with open(self.log_path, "ab") as log:
             log.write(f"---- {self.name} on port {self.port}\n".encode())
-            log.flush()
-            return subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=self.directory,
-                preexec_fn=_die_with_parent if on_main else None,
-            )
+        return spawn(args, self.log_path, env=self.env, cwd=self.directory)
 
     def _wait_healthy(self) -> str:
         deadline = time.monotonic() + START_TIMEOUT

@@ -36,13 +36,21 @@ def free_port() -> int:
         return port
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Linux only, best effort: a test run killed with SIGKILL still takes its servers down.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _spawn(args: list[str], log_path: Path, user: str | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    args: list[str],
+    log_path: Path,
+    *,
+    user: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a helper process (a server, a node, a bench client) that dies with us."""
     # The death signal follows the *thread* that forks: only tie it to the main thread.
     on_main = threading.current_thread() is threading.main_thread()
     # Output goes to a file, not a pipe: nothing to drain, nothing left open in this process.
@@ -53,11 +61,13 @@ def _spawn(args: list[str], log_path: Path, user: str | None = None) -> subproce
             stdout=log,
             stderr=subprocess.STDOUT,
             user=user,
-            preexec_fn=_die_with_parent if on_main else None,
+            env=env,
+            cwd=cwd,
+            preexec_fn=die_with_parent if on_main else None,
         )
 
 
-def _reap(proc: subprocess.Popen[bytes], sig: int) -> None:
+def reap(proc: subprocess.Popen[bytes], sig: int) -> None:
     if proc.poll() is None:
         proc.send_signal(sig)
         try:
@@ -67,7 +77,7 @@ def _reap(proc: subprocess.Popen[bytes], sig: int) -> None:
             proc.wait(STOP_TIMEOUT)
 
 
-def _tail(path: Path, lines: int = 20) -> str:
+def tail(path: Path, lines: int = 20) -> str:
     with contextlib.suppress(OSError):
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     return ""
@@ -105,19 +115,19 @@ class RedisServer:
         log = self.directory / "redis.log"
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         args += ["--appendonly", "no", "--dir", str(self.directory), "--daemonize", "no"]
-        self.proc = _spawn(args, log)
+        self.proc = spawn(args, log)
         deadline = time.monotonic() + START_TIMEOUT
         # Ask for the pid: a plain PING could be answered by another server that holds the port.
         while self._pid() != self.proc.pid:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise ServerError(f"redis-server did not start on {self.port}:\n{_tail(log)}")
+                raise ServerError(f"redis-server did not start on {self.port}:\n{tail(log)}")
             time.sleep(0.02)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None:
-            _reap(proc, signal.SIGKILL)
+            reap(proc, signal.SIGKILL)
 
     def ping(self) -> bool:
         return self._ask(b"PING").startswith(b"+PONG")
@@ -195,7 +205,7 @@ class PostgresServer:
                 args, stdout=out, stderr=subprocess.STDOUT, user=self.user, timeout=120, check=False
             )
         if done.returncode != 0:
-            raise ServerError(f"initdb failed:\n{_tail(log)}")
+            raise ServerError(f"initdb failed:\n{tail(log)}")
 
     def start(self) -> None:
         """Start on a free port (another one if it was taken meanwhile) and wait until ready."""
@@ -206,7 +216,7 @@ class PostgresServer:
             args += ["-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.directory)]
             for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
                 args += ["-c", setting]
-            self.proc = _spawn(args, log, self.user)
+            self.proc = spawn(args, log, user=self.user)
             deadline = time.monotonic() + START_TIMEOUT
             while self.proc.poll() is None and time.monotonic() < deadline:
                 if self._ready():
@@ -214,7 +224,7 @@ class PostgresServer:
                 time.sleep(0.05)
             self.stop_process()
             if attempt == 2:
-                raise ServerError(f"postgres did not start:\n{_tail(log)}")
+                raise ServerError(f"postgres did not start:\n{tail(log)}")
 
     def _ready(self) -> bool:
         # postmaster.pid line 1 is the pid, line 8 the status: ours and "ready", not just anyone's
@@ -241,7 +251,7 @@ class PostgresServer:
     def stop_process(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None:
-            _reap(proc, signal.SIGINT)  # "fast" shutdown: does not wait for clients to leave
+            reap(proc, signal.SIGINT)  # "fast" shutdown: does not wait for clients to leave
 
     def stop(self) -> None:
         self.stop_process()
