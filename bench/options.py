@@ -7,21 +7,14 @@ first, is now how chatgql serves: gql_api.cli.SERVER_OPTIONS, and the bare basel
 - `parser-cache`: Strawberry's `ParserCache` added to the schema's extensions (resolvers/schema.py).
 - `validation-cache`: the limit rules built once plus `ValidationCache` (now how resolvers/schema.py
   builds the schema), with `ParserCache`.
-- `shared-exec`: a prototype that executes the subscription selection set once per delta and
-  query (document, variables) and shares the result between the subscribers of that stream.
+(`shared-exec`, a prototype sharing one execution per delta, grew into resolvers/delivery.py.)
 """
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
 from typing import Any
 
-from graphql import ExecutionResult
-from graphql.execution import Executor
-
-KNOWN = ("parser-cache", "validation-cache", "shared-exec")
-SHARED_RESULTS = 1024
+KNOWN = ("parser-cache", "validation-cache")
 
 
 def parse(text: str) -> list[str]:
@@ -34,7 +27,7 @@ def parse(text: str) -> list[str]:
 
 def patch_app(names: list[str]) -> None:
     """Patch `gql_api.app.build_schema` before `create_app` runs."""
-    if not {"parser-cache", "validation-cache", "shared-exec"} & set(names):
+    if not {"parser-cache", "validation-cache"} & set(names):
         return
     from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 
@@ -59,45 +52,6 @@ def patch_app(names: list[str]) -> None:
                 lambda: AddValidationRules(rules),
                 lambda: ValidationCache(maxsize=256),
             )
-        if "shared-exec" in names:
-            # create_app wraps it once more in the per-event memo fix: harmless, it nests.
-            schema.execution_context_class = shared_executor(schema.execution_context_class)
         return schema
 
     gql_api.app.build_schema = patched
-
-
-def shared_executor(base: type[Executor]) -> type[Executor]:
-    import resolvers.streams
-
-    fixed = resolvers.streams.per_event_executor(base)
-    results: OrderedDict[tuple[Any, ...], ExecutionResult] = OrderedDict()
-
-    class SharedDeltaExecutor(fixed):  # type: ignore[valid-type,misc]
-        shared_deltas = True
-
-        def build_per_event_executor(self, payload: Any) -> Executor:
-            executor = super().build_per_event_executor(payload)
-            if type(payload).__name__ == "StreamDelta":
-                prefix = self.__dict__.get("_share_prefix")
-                if prefix is None:
-                    loc = self.operation.loc
-                    body = loc.source.body if loc is not None else id(self.operation)
-                    user = getattr(getattr(self.context_value, "user", None), "id", None)
-                    variables = json.dumps(self.variable_values, sort_keys=True, default=str)
-                    prefix = self._share_prefix = (body, variables, user)
-                executor._share_key = (prefix, payload.seq, payload.offset, payload.text)
-            return executor
-
-        def execute_operation(self, serially: bool | None = None) -> Any:
-            key = self.__dict__.get("_share_key")
-            if key is not None and (hit := results.get(key)) is not None:
-                return hit
-            result = super().execute_operation(serially)
-            if key is not None and isinstance(result, ExecutionResult) and not result.errors:
-                results[key] = result
-                if len(results) > SHARED_RESULTS:
-                    results.popitem(last=False)
-            return result
-
-    return SharedDeltaExecutor

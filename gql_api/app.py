@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
+from strawberry import Schema
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -23,6 +25,7 @@ from gql_api.runtime import build_services
 from gql_api.services import Services
 from gql_api.settings import Settings
 from gql_api.upload_guard import GraphQLUploadGuard
+from resolvers.delivery import LiveDeltaHandler, PayloadCache, ServerSendInScope
 from resolvers.schema import build_schema
 from resolvers.streams import per_event_executor
 
@@ -30,6 +33,13 @@ log = logging.getLogger("chatgql")
 
 
 class ChatRouter(GraphQLRouter[Context, None]):
+    graphql_transport_ws_handler_class = LiveDeltaHandler
+
+    def __init__(self, schema: Schema, **options: Any) -> None:
+        super().__init__(schema, **options)
+        # shared by every subscription of this app: one execution and encoding per delta
+        self.delta_payloads = PayloadCache(schema._schema)
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await super().run(request, context=context, root_value=root_value)
@@ -63,6 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with build_services(settings) as services:
+            # What exists now (modules, schema, ORM mappings: ~150k objects) lives as long as the
+            # process; leaving it out of garbage collection takes ~30 ms off every full
+            # collection, which would otherwise stall every stream's delivery while it runs.
+            gc.collect()
+            gc.freeze()
             yield {"services": services}
 
     async def get_context(connection: HTTPConnection) -> Context:
@@ -86,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix="/graphql")
     app.include_router(files_router)
     app.add_middleware(GraphQLUploadGuard, path="/graphql")
+    app.add_middleware(ServerSendInScope)  # outermost of ours: added last
 
     @app.get("/health")
     async def health(connection: HTTPConnection) -> JSONResponse:

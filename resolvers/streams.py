@@ -13,6 +13,7 @@ from gql_api.context import Info
 from gql_api.domain import streams
 from gql_api.errors import InvalidInput
 from gql_api.streams.watch import Snapshot, watch
+from resolvers.delivery import delta_sink
 from resolvers.types import (
     Message,
     Stream,
@@ -261,5 +262,7 @@ class Subscription:
             row = await streams.latest_stream_of_message(
                 db=svc.db, user=user, message_id=str(message_id)
             )
-        async for event in watch(svc.db, svc.broker, row.id, offset):
+        # On a websocket, live deltas go out from the broker's fan-out loop (resolvers.delivery).
+        sink = delta_sink(StreamDelta)
+        async for event in watch(svc.db, svc.broker, row.id, offset, sink=sink):
             yield to_event(event)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -24,6 +24,20 @@ from models.messages import Message
 from models.streams import TERMINAL, Stream
 
 GAP_POLL_SECONDS = 0.01
+
+
+class DeltaSink(Protocol):
+    """Writes a live delta event straight to the client (a websocket frame), bypassing the
+    consumer: the broker's fan-out loop calls `send` for every subscriber of a stream, so a
+    delta costs each of them one write instead of a task switch and a GraphQL execution."""
+
+    def send(self, event: dict[str, Any]) -> bool:
+        """Write it now or take it on (True); False to leave it to the consumer. Never blocks."""
+        ...
+
+    async def drain(self) -> None:
+        """Wait until what `send` took on is written, before the consumer writes anything."""
+        ...
 
 
 @dataclass
@@ -98,9 +112,13 @@ async def read_snapshot(db: Database, stream_id: str, offset: int) -> Snapshot |
 
 
 async def watch(
-    db: Database, broker: Broker, stream_id: str, offset: int, *, queue_size: int = 256
+    db: Database, broker: Broker, stream_id: str, offset: int, *, sink: DeltaSink | None = None
 ) -> AsyncIterator[dict[str, Any] | Snapshot]:
-    """Yields a Snapshot, then delta/tool events, then one end event. Ownership checked before."""
+    """Yields a Snapshot, then delta/tool events, then one end event. Ownership checked before.
+
+    With a `sink`, live deltas that follow on from what the client has go to it instead (see
+    DeltaSink); everything else (gaps, tools, RESYNC, the end) still comes out of the iterator.
+    """
     channel = feeds.stream_channel(stream_id)
     async with broker.subscribe(channel, merge=events.merge) as sub:
         snap = await read_snapshot(db, stream_id, offset)
@@ -120,7 +138,28 @@ async def watch(
             tools_seen.update(_tool_key(p) for p in fresh)
             return [events.tool(seq, at, p) for p in fresh]
 
+        def express(message: dict[str, Any]) -> bool:
+            # The same rules as the loop's delta branch, for the case that needs no database.
+            nonlocal position
+            if sink is None or message.get("type") != "delta":
+                return False
+            start, text = message["offset"], message["text"]
+            end = start + len(text)
+            if start > position:
+                return False  # a gap: the loop fills it
+            if end <= position:
+                return True  # the client has it
+            piece = text if start == position else text[position - start :]
+            if not sink.send(events.delta(message["seq"], position, piece)):
+                return False
+            position = end
+            return True
+
+        if sink is not None:
+            sub.express = express
         async for message in sub:
+            if sink is not None:
+                await sink.drain()
             if message is RESYNC:
                 catch_up = await read_snapshot(db, stream_id, position)
                 if catch_up is None:

@@ -1,0 +1,333 @@
+"""Live deltas written straight to graphql-transport-ws sockets, executed and encoded once.
+
+Strawberry runs each subscription in its own task and executes the client's selection for every
+event: about 70 µs of server CPU per delta per subscriber, against 4 µs for a bare websocket
+broadcast. Deltas are nearly all of a stream's traffic, so for them the broker's fan-out loop
+writes each subscriber's `next` frame itself (`gql_api.streams.watch.DeltaSink`):
+
+- the selection is executed once per delta for every subscriber that sent the same document
+  (and the same values for the variables the selection uses; `streamId` and `offset` only pick
+  the stream), by graphql-core as Strawberry would, then JSON-encoded once;
+- per socket only the operation id differs, so a frame is two string joins and one write.
+
+Everything else (snapshot, tool calls, the end, errors, gaps) still goes through Strawberry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Coroutine
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
+    execute,
+    parse,
+    visit,
+)
+from graphql.language.visitor import SKIP
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+
+from gql_api.context import Context
+from gql_api.streams.watch import DeltaSink
+
+log = logging.getLogger(__name__)
+
+ROOT_FIELD = "streamEvents"
+
+# The graphql-transport-ws operation whose task is running; set by LiveDeltaHandler.
+_operation: ContextVar[Operation[Context, None] | None] = ContextVar(
+    "chatgql_ws_operation", default=None
+)
+
+
+class _HasPayloads(Protocol):
+    delta_payloads: PayloadCache
+
+
+class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's graphql-transport-ws handler, telling resolvers which operation they serve."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        _operation.set(operation)  # the operation's own task: its resolvers see it, no one else
+        await super().run_operation(operation)
+
+
+def delta_sink(delta_type: type) -> DeltaSink | None:
+    """A sink for the running subscription's deltas, or None when it is not on a websocket."""
+    operation = _operation.get()
+    if operation is None:
+        return None
+    view: _HasPayloads = operation.handler.view  # type: ignore[assignment]
+    encoder = view.delta_payloads.encoder(
+        operation.query, operation.operation_name, operation.variables or {}, delta_type
+    )
+    if encoder is None:
+        return None
+    return WebSocketDeltas(operation, encoder)
+
+
+class DeltaEncoder:
+    """The `next` payload of a delta for one document: executed once, kept for the last delta."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        delta_type: type,
+    ) -> None:
+        self._schema = schema
+        self._document = document
+        self._operation_name = operation_name
+        self._variables = variables
+        self._delta_type = delta_type
+        self._last: tuple[int, int, str] | None = None
+        self._payload: str | None = None
+
+    def payload(self, event: dict[str, Any]) -> str | None:
+        """JSON of `{"data": ...}` for a delta event, or None if it did not execute cleanly."""
+        key = (event["seq"], event["offset"], event["text"])
+        if key == self._last:  # every subscriber after the first, for the same delta
+            return self._payload
+        delta = self._delta_type(seq=key[0], offset=key[1], text=key[2])
+        result = execute(
+            self._schema,
+            self._document,
+            root_value=delta,
+            variable_values=self._variables,
+            operation_name=self._operation_name,
+        )
+        if not isinstance(result, ExecutionResult):  # an async resolver: not for this path
+            if asyncio.iscoroutine(result):
+                result.close()
+            return None
+        if result.errors:
+            return None
+        self._last, self._payload = key, json.dumps({"data": result.data})
+        return self._payload
+
+
+class PayloadCache:
+    """The encoders in use, shared by all the subscriptions of a process; least recently used
+    ones go first."""
+
+    def __init__(self, schema: GraphQLSchema, size: int = 256) -> None:
+        self._schema = schema
+        self._size = size
+        self._encoders: OrderedDict[tuple[Any, ...], DeltaEncoder] = OrderedDict()
+        # per (query, operation name): the variables its selection uses, None if not shareable
+        self._shapes: OrderedDict[tuple[str, str | None], tuple[str, ...] | None] = OrderedDict()
+
+    def encoder(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        delta_type: type,
+    ) -> DeltaEncoder | None:
+        base = (query, operation_name)
+        used = self._used_variables(base)
+        if used is None:
+            return None
+        key = (*base, *((name, _canonical(variables.get(name))) for name in used))
+        made = _recall(self._encoders, key)
+        if made is None:
+            made = DeltaEncoder(self._schema, parse(query), operation_name, variables, delta_type)
+            _remember(self._encoders, key, made, self._size)
+        return made
+
+    def _used_variables(self, base: tuple[str, str | None]) -> tuple[str, ...] | None:
+        """Variables the selection depends on, sorted; None if it cannot be shared."""
+        if base in self._shapes:
+            return _recall(self._shapes, base)
+        try:
+            used: tuple[str, ...] | None = _variables_below_root(parse(base[0]), base[1])
+        except GraphQLError:
+            used = None
+        _remember(self._shapes, base, used, self._size)
+        return used
+
+
+def _recall(lru: OrderedDict[Any, Any], key: Any) -> Any:
+    found = lru.get(key)
+    if key in lru:
+        lru.move_to_end(key)
+    return found
+
+
+def _remember(lru: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+    lru[key] = value
+    while len(lru) > size:
+        lru.popitem(last=False)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _variables_below_root(document: DocumentNode, operation_name: str | None) -> tuple[str, ...]:
+    """Names of the variables used anywhere but in the root field's own arguments."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or _name(o) == operation_name]
+    if len(chosen) != 1:
+        raise GraphQLError("no single operation to execute")
+    operation = chosen[0]
+    roots = {id(s) for s in operation.selection_set.selections if isinstance(s, FieldNode)}
+    found: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_argument(
+            self, node: ArgumentNode, _key: Any, _parent: Any, path: Any, ancestors: Any
+        ) -> Any:
+            # The root field's arguments pick the stream and offset, not the shape of an event.
+            if ancestors and id(ancestors[-1]) in roots:
+                return SKIP
+            return None
+
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            found.add(node.name.value)
+
+    # the operation's variable definitions are skipped: they declare, they do not use
+    for definition in document.definitions:
+        if definition is operation:
+            visit(operation.selection_set, Collect())
+            for directive in operation.directives or ():
+                visit(directive, Collect())
+        elif not isinstance(definition, OperationDefinitionNode):
+            visit(definition, Collect())
+    return tuple(sorted(found))
+
+
+def _name(operation: OperationDefinitionNode) -> str | None:
+    return operation.name.value if operation.name else None
+
+
+SERVER_SEND = "chatgql.server_send"
+
+
+class ServerSendInScope:
+    """ASGI middleware: a websocket's scope gets the server's own `send` under SERVER_SEND.
+
+    Frames of deltas are plain `websocket.send` messages on an open socket, so they can skip
+    Starlette's per-message state checks and wrappers (a third of a frame's cost); the checks
+    that matter are done by WebSocketDeltas. Add it outermost, where `send` is still uvicorn's.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
+
+
+class WebSocketDeltas:
+    """A DeltaSink writing `next` frames for one operation to its socket."""
+
+    def __init__(self, operation: Operation[Context, None], encoder: DeltaEncoder) -> None:
+        self._operation = operation
+        self._operations = operation.handler.operations
+        socket = operation.handler.websocket.ws  # type: ignore[attr-defined]
+        self._send = socket.scope.get(SERVER_SEND) or socket.send
+        self._encoder = encoder
+        self._prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        self._writing: asyncio.Task[None] | None = None
+
+    def send(self, event: dict[str, Any]) -> bool:
+        operation = self._operation
+        writing = self._writing
+        if writing is not None:
+            if not writing.done() or writing.cancelled() or writing.exception() is not None:
+                # backed up, or a write failed: the consumer takes over and drain() tells it
+                return False
+            self._writing = None
+        if operation.completed or self._operations.get(operation.id) is not operation:
+            return False  # completed or cancelled: no more frames for this id
+        payload = self._encoder.payload(event)
+        if payload is None:
+            return False
+        frame = {"type": "websocket.send", "text": self._prefix + payload + "}"}
+        started = run_eagerly(self._send(frame))
+        if started is False:
+            return False
+        if started is not True:
+            self._writing = started
+        return True
+
+    async def drain(self) -> None:
+        writing = self._writing
+        if writing is None:
+            return
+        await asyncio.wait({writing})
+        self._writing = None
+        if writing.cancelled():
+            raise ConnectionError("a delta frame was not written")
+        # A frame that failed to go out fails the subscription rather than leave a gap in it.
+        writing.result()
+
+
+def run_eagerly(coro: Coroutine[Any, Any, None]) -> bool | asyncio.Task[None]:
+    """Run `coro` now, up to its first suspension: True if it finished, False if it failed,
+    else a task that finishes it.
+
+    A websocket send does not suspend unless the peer's buffer is full, so a fan-out loop can
+    write to many sockets without a task each, and still never waits for a slow one. (Python
+    3.12's eager tasks do the same; 3.11 is supported.)
+    """
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return True
+    except Exception:
+        log.debug("eager send failed", exc_info=True)
+        return False
+    task = asyncio.ensure_future(_finish(coro, waiting))
+    task.add_done_callback(_retrieve)
+    return task
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Drive `coro` on from a suspension: wait for what it waits for, then resume it."""
+    while True:
+        try:
+            if waiting is None:  # a bare yield, as in asyncio.sleep(0)
+                await asyncio.sleep(0)
+            else:
+                # What a Task does with a yielded future: without it, awaiting the future again
+                # raises "await wasn't used with future".
+                waiting._asyncio_future_blocking = False
+                await waiting
+        except BaseException as exc:  # noqa: BLE001 - handed to the coroutine, like a Task does
+            try:
+                waiting = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("eager send failed", exc_info=task.exception())
