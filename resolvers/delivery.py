@@ -23,6 +23,7 @@ from collections.abc import Coroutine
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+import orjson
 from graphql import (
     ArgumentNode,
     DocumentNode,
@@ -121,7 +122,7 @@ class DeltaEncoder:
             return None
         if result.errors:
             return None
-        self._last, self._payload = key, json.dumps({"data": result.data})
+        self._last, self._payload = key, orjson.dumps({"data": result.data}).decode()
         return self._payload
 
 

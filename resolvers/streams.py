@@ -11,6 +11,7 @@ from graphql.execution import Executor
 
 from gql_api.context import Info
 from gql_api.domain import streams
+from gql_api.domain.validation import require_id
 from gql_api.errors import InvalidInput
 from gql_api.streams.watch import Snapshot, watch
 from resolvers.delivery import delta_sink
@@ -257,12 +258,14 @@ class Subscription:
         if (stream_id is None) == (message_id is None):
             raise InvalidInput("pass exactly one of streamId and messageId", field="streamId")
         if stream_id is not None:
-            row = await streams.owned_stream(db=svc.db, user=user, stream_id=stream_id)
+            # one query fewer before the first event: the snapshot read checks the owner
+            target, owner = require_id(str(stream_id), "streamId"), user.id
         else:
             row = await streams.latest_stream_of_message(
                 db=svc.db, user=user, message_id=str(message_id)
             )
+            target, owner = row.id, None
         # On a websocket, live deltas go out from the broker's fan-out loop (resolvers.delivery).
         sink = delta_sink(StreamDelta)
-        async for event in watch(svc.db, svc.broker, row.id, offset, sink=sink):
+        async for event in watch(svc.db, svc.broker, target, offset, owner_id=owner, sink=sink):
             yield to_event(event)

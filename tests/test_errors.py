@@ -15,6 +15,7 @@ from graphql.pyutils import Undefined
 
 from gql_api.domain import projects as project_domain
 from gql_api.domain import streams as stream_domain
+from gql_api.streams import watch as stream_watch
 from resolvers.schema import build_schema
 from tests.conftest import make_settings
 from tests.support import ApiServer, start_api
@@ -275,6 +276,7 @@ async def test_unexpected_errors_are_masked(
     rows = await make_rows(api, "alice")
     monkeypatch.setattr(project_domain, "list_projects", explode)
     monkeypatch.setattr(stream_domain, "owned_stream", explode)
+    monkeypatch.setattr(stream_watch, "read_snapshot", explode)  # streamEvents' first read
 
     response = await api.http.post(
         "/graphql",

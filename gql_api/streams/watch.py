@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from gql_api import feeds
 from gql_api.broker import RESYNC, Broker
 from gql_api.db import Database
+from gql_api.errors import NotFound
 from gql_api.streams import events
 from models.messages import Message
 from models.streams import TERMINAL, Stream
@@ -72,22 +73,27 @@ class Snapshot:
         )
 
 
-async def read_snapshot(db: Database, stream_id: str, offset: int) -> Snapshot | None:
-    """The persisted state and the text from `offset` on (SQL substr counts code points)."""
+async def read_snapshot(
+    db: Database, stream_id: str, offset: int, *, owner_id: str | None = None
+) -> Snapshot | None:
+    """The persisted state and the text from `offset` on (SQL substr counts code points).
+
+    With `owner_id`, None also when someone else owns it (no separate ownership query)."""
+    query = (
+        select(
+            Stream,
+            func.substr(Message.content, offset + 1),
+            Message.parts,
+            Message.input_tokens,
+            Message.output_tokens,
+        )
+        .join(Message, Message.id == Stream.message_id)
+        .where(Stream.id == stream_id)
+    )
+    if owner_id is not None:
+        query = query.where(Stream.owner_id == owner_id)
     async with db.read() as session:
-        row = (
-            await session.execute(
-                select(
-                    Stream,
-                    func.substr(Message.content, offset + 1),
-                    Message.parts,
-                    Message.input_tokens,
-                    Message.output_tokens,
-                )
-                .join(Message, Message.id == Stream.message_id)
-                .where(Stream.id == stream_id)
-            )
-        ).first()
+        row = (await session.execute(query)).first()
     if row is None:
         return None
     stream, text, parts, input_tokens, output_tokens = row
@@ -112,17 +118,28 @@ async def read_snapshot(db: Database, stream_id: str, offset: int) -> Snapshot |
 
 
 async def watch(
-    db: Database, broker: Broker, stream_id: str, offset: int, *, sink: DeltaSink | None = None
+    db: Database,
+    broker: Broker,
+    stream_id: str,
+    offset: int,
+    *,
+    owner_id: str | None = None,
+    sink: DeltaSink | None = None,
 ) -> AsyncIterator[dict[str, Any] | Snapshot]:
-    """Yields a Snapshot, then delta/tool events, then one end event. Ownership checked before.
+    """Yields a Snapshot, then delta/tool events, then one end event.
+
+    With `owner_id`, a stream that is missing or someone else's raises NotFound before anything
+    is yielded (the snapshot read checks it); without, the caller has checked.
 
     With a `sink`, live deltas that follow on from what the client has go to it instead (see
     DeltaSink); everything else (gaps, tools, RESYNC, the end) still comes out of the iterator.
     """
     channel = feeds.stream_channel(stream_id)
     async with broker.subscribe(channel, merge=events.merge) as sub:
-        snap = await read_snapshot(db, stream_id, offset)
+        snap = await read_snapshot(db, stream_id, offset, owner_id=owner_id)
         if snap is None:
+            if owner_id is not None:
+                raise NotFound("Stream not found")
             return
         yield snap
         if snap.finished:
