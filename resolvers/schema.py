@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.tools import merge_types
@@ -34,16 +37,44 @@ class ChatSchema(strawberry.Schema):
             classify(error)
 
 
+class ParsedDocuments(SchemaExtension):
+    """Documents parsed before, by query text: a client sends the same few again and again.
+
+    Strawberry's ParserCache parses inside its hook, where a syntax error escapes Strawberry's
+    handling (over websockets it became a silent `complete`); here Strawberry still parses and
+    reports everything new, and only documents that parsed are remembered.
+    """
+
+    def __init__(self, documents: OrderedDict[str, DocumentNode], size: int) -> None:
+        super().__init__()
+        self._documents = documents
+        self._size = size
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        known = self._documents.get(query) if query is not None else None
+        if known is not None:
+            self._documents.move_to_end(query)  # type: ignore[arg-type]
+            context.graphql_document = known
+        yield
+        if known is None and query is not None and context.graphql_document is not None:
+            self._documents[query] = context.graphql_document
+            while len(self._documents) > self._size:
+                self._documents.popitem(last=False)
+
+
 def build_schema(settings: Settings | None = None) -> ChatSchema:
     settings = settings or Settings()
     # The limit rules are built once (so validation results can be cached per document) and
     # the extensions are factories: a shared extension instance leaks state between requests.
-    # No ParserCache: over websockets it turns a parse error into a silent `complete`.
     limits = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+    documents: OrderedDict[str, DocumentNode] = OrderedDict()
     extensions: list[Any] = [
+        lambda: ParsedDocuments(documents, size=512),
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ValidationCache(maxsize=512),

@@ -200,3 +200,28 @@ async def test_max_subscriptions_per_connection(tmp_path: Path, database_url: st
             await ws.close()
             await api.gql("mutation($s: ID!) { stopStream(id: $s) { id } }", {"s": stream_id})
         assert await wait_for_stream(api, stream_id, "alice") == "CANCELLED"
+
+
+async def test_documents_are_parsed_once_and_errors_every_time(
+    api: ApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import strawberry.schema.schema as strawberry_schema
+
+    parsed: list[str] = []
+    real = strawberry_schema.parse
+
+    def counting(source: Any, **options: Any) -> Any:
+        parsed.append(str(source))
+        return real(source, **options)
+
+    monkeypatch.setattr(strawberry_schema, "parse", counting)
+    for _ in range(3):
+        assert (await api.gql("{ me { name } }"))["me"]["name"] == "Alice"
+    assert parsed == ["{ me { name } }"]
+    for _ in range(2):  # a document that does not parse is never remembered
+        body = await api.raw("{ me { name }")
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert parsed.count("{ me { name }") == 2
+    too_many = tokens_query(api.settings.max_query_tokens + 1)
+    for _ in range(2):  # nor one over the token limit
+        assert "errors" in await api.raw(too_many)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from gql_api import feeds
 from gql_api.broker import RESYNC, Broker
@@ -73,27 +73,39 @@ class Snapshot:
         )
 
 
+def _snapshot_query(*, owned: bool) -> Select[Any]:
+    query = (
+        select(
+            Stream,
+            func.substr(Message.content, bindparam("start", type_=Integer)),
+            Message.parts,
+            Message.input_tokens,
+            Message.output_tokens,
+        )
+        .join(Message, Message.id == Stream.message_id)
+        .where(Stream.id == bindparam("stream_id"))
+    )
+    return query.where(Stream.owner_id == bindparam("owner_id")) if owned else query
+
+
+# Built once: constructing the statement cost more than executing it for a small snapshot.
+SNAPSHOT = _snapshot_query(owned=False)
+OWNED_SNAPSHOT = _snapshot_query(owned=True)
+
+
 async def read_snapshot(
     db: Database, stream_id: str, offset: int, *, owner_id: str | None = None
 ) -> Snapshot | None:
     """The persisted state and the text from `offset` on (SQL substr counts code points).
 
     With `owner_id`, None also when someone else owns it (no separate ownership query)."""
-    query = (
-        select(
-            Stream,
-            func.substr(Message.content, offset + 1),
-            Message.parts,
-            Message.input_tokens,
-            Message.output_tokens,
-        )
-        .join(Message, Message.id == Stream.message_id)
-        .where(Stream.id == stream_id)
-    )
+    params: dict[str, Any] = {"start": offset + 1, "stream_id": stream_id}
     if owner_id is not None:
-        query = query.where(Stream.owner_id == owner_id)
+        params["owner_id"] = owner_id
     async with db.read() as session:
-        row = (await session.execute(query)).first()
+        row = (
+            await session.execute(SNAPSHOT if owner_id is None else OWNED_SNAPSHOT, params)
+        ).first()
     if row is None:
         return None
     stream, text, parts, input_tokens, output_tokens = row
