@@ -80,7 +80,7 @@ class Subscription:
         self._items: deque[Message] = deque()
         self._queue_size = queue_size
         self._merge = merge
-        self._wakeup = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # only while the consumer waits
         self._closed = False
         self._parked = False  # waiting in get() with nothing queued
 
@@ -95,14 +95,11 @@ class Subscription:
 
     async def get(self, timeout: float | None = None) -> Message:
         """The next item; TimeoutError after `timeout` seconds, SubscriptionClosed once closed."""
-        async with asyncio.timeout(timeout):
-            while not self._items and not self._closed:
-                self._wakeup.clear()
-                self._parked = True
-                try:
-                    await self._wakeup.wait()
-                finally:
-                    self._parked = False
+        if timeout is None:
+            await self._wait()
+        else:
+            async with asyncio.timeout(timeout):
+                await self._wait()
         if self._closed:
             raise SubscriptionClosed(self.channel)
         item = self._items.popleft()
@@ -122,6 +119,23 @@ class Subscription:
             item = merged
             self._items.popleft()
         return item
+
+    async def _wait(self) -> None:
+        # A future made on demand rather than an asyncio.Event: thousands of idle subscribers
+        # each keep one, and an Event with its waiter deque is the larger object.
+        while not self._items and not self._closed:
+            self._waiter = asyncio.get_running_loop().create_future()
+            self._parked = True
+            try:
+                await self._waiter
+            finally:
+                self._parked = False
+                self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _offer(self, event: Event) -> None:
         express = self.express
@@ -149,20 +163,20 @@ class Subscription:
             if merged is None:
                 return self._resync()
             self._items[-1] = merged
-        self._wakeup.set()
+        self._wake()
 
     def _resync(self) -> None:
         # what is queued is superseded: the consumer re-reads state after RESYNC anyway
         self._parked = False
         self._items.clear()
         self._items.append(RESYNC)
-        self._wakeup.set()
+        self._wake()
 
     def _close(self) -> None:
         self._closed = True
         self.express = None
         self._items.clear()
-        self._wakeup.set()
+        self._wake()
 
 
 @dataclass(eq=False)

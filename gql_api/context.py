@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
@@ -23,7 +25,12 @@ class Context(BaseContext):
         super().__init__()
         self.services = services
         self.user: CurrentUser | None = None
-        self.loaders = Loaders(services.db, cache=not websocket)
+        self._websocket = websocket
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        # made on first use: a websocket that only streams answers never needs them
+        return Loaders(self.services.db, cache=not self._websocket)
 
     async def require_user(self) -> CurrentUser:
         if self.user is None:
