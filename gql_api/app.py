@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 from strawberry import Schema
+from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -26,25 +27,24 @@ from gql_api.runtime import build_services
 from gql_api.services import Services
 from gql_api.settings import Settings
 from gql_api.upload_guard import GraphQLUploadGuard
-from resolvers.delivery import LiveDeltaHandler, PayloadCache, ServerSendInScope
+from resolvers.delivery import LiveDeltaHandler, PayloadCache, WebSocketsTo
 from resolvers.schema import build_schema
 from resolvers.streams import per_event_executor
 
 log = logging.getLogger("chatgql")
 
 
-class ChatRouter(GraphQLRouter[Context, None]):
-    graphql_transport_ws_handler_class = LiveDeltaHandler
+def encode_json(data: object) -> str:
+    # orjson: 5x faster than json on big texts (a 1 MB snapshot: 0.3 ms instead of 1.5 ms).
+    # A str, so websocket messages stay text frames.
+    return orjson.dumps(data).decode()
 
-    def __init__(self, schema: Schema, **options: Any) -> None:
-        super().__init__(schema, **options)
-        # shared by every subscription of this app: one execution and encoding per delta
-        self.delta_payloads = PayloadCache(schema._schema)
+
+class ChatRouter(GraphQLRouter[Context, None]):
+    """Queries and mutations over HTTP (GraphiQL too); websockets go to ChatWebSockets."""
 
     def encode_json(self, data: object) -> str:
-        # orjson: 5x faster than json on big texts (a 1 MB snapshot: 0.3 ms instead of 1.5 ms).
-        # A str, so websocket messages stay text frames.
-        return orjson.dumps(data).decode()
+        return encode_json(data)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
@@ -53,6 +53,34 @@ class ChatRouter(GraphQLRouter[Context, None]):
             if isinstance(request, Request):
                 # The temporary files of a multipart upload, whether an operation used them or not.
                 await request.close()
+
+
+class ChatWebSockets(GraphQL[Context, None]):
+    """graphql-transport-ws, served by Strawberry's own ASGI app rather than through FastAPI's
+    router: a connection lives as long as a browser tab, and FastAPI's routing and dependency
+    scopes were kept alive with it for nothing (see bench/README.md, memory)."""
+
+    graphql_transport_ws_handler_class = LiveDeltaHandler
+
+    def __init__(self, schema: Schema, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        # shared by every subscription of this app: one execution and encoding per delta
+        self.delta_payloads = PayloadCache(schema._schema)
+
+    def encode_json(self, data: object) -> str:
+        return encode_json(data)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        context = Context(request.state.services, websocket=True)
+        context.request = request
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set websocket headers: the token comes in `connection_init`."""
@@ -88,17 +116,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def get_context(connection: HTTPConnection) -> Context:
         services: Services = connection.state.services
-        return Context(services, websocket=connection.scope["type"] == "websocket")
+        return Context(services)
 
     schema = build_schema(settings)
     schema.execution_context_class = per_event_executor(schema.execution_context_class)
     router = ChatRouter(
         schema,
         context_getter=get_context,
-        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-        keep_alive=True,
-        keep_alive_interval=15,
+        subscription_protocols=[],  # ChatWebSockets serves them
         # Uploads (GraphQL multipart request spec); GraphQLUploadGuard keeps out cross-site
         # form posts and oversized bodies before Starlette parses the form.
         multipart_uploads_enabled=True,
@@ -107,7 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix="/graphql")
     app.include_router(files_router)
     app.add_middleware(GraphQLUploadGuard, path="/graphql")
-    app.add_middleware(ServerSendInScope)  # outermost of ours: added last
+    # outermost of ours (added last): websockets on /graphql go straight to ChatWebSockets
+    app.add_middleware(WebSocketsTo, app=ChatWebSockets(schema, settings), path="/graphql")
 
     @app.get("/health")
     async def health(connection: HTTPConnection) -> JSONResponse:

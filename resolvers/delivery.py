@@ -224,21 +224,26 @@ def _name(operation: OperationDefinitionNode) -> str | None:
 SERVER_SEND = "chatgql.server_send"
 
 
-class ServerSendInScope:
-    """ASGI middleware: a websocket's scope gets the server's own `send` under SERVER_SEND.
+class WebSocketsTo:
+    """ASGI middleware: websockets on `path` go to `app` (ChatWebSockets), with the server's own
+    `send` in their scope under SERVER_SEND.
 
     Frames of deltas are plain `websocket.send` messages on an open socket, so they can skip
     Starlette's per-message state checks and wrappers (a third of a frame's cost); the checks
     that matter are done by WebSocketDeltas. Add it outermost, where `send` is still uvicorn's.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, inner: ASGIApp, *, app: ASGIApp, path: str) -> None:
+        self.inner = inner
         self.app = app
+        self.path = path.rstrip("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
+        if scope["type"] == "websocket" and scope["path"].rstrip("/") == self.path:
             scope[SERVER_SEND] = send
-        await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+        else:
+            await self.inner(scope, receive, send)
 
 
 class WebSocketDeltas:
