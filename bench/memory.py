@@ -1,8 +1,9 @@
 """Benchmark 6: server memory per idle subscription (RSS growth over 1,000 subscriptions).
 
 Idle: subscribed to an active stream whose model has not produced anything yet. Measured once
-with one subscription per websocket (what browsers do; includes the connection) and once with 50
-subscriptions multiplexed per websocket (the subscription alone). RSS of the server pid is read
+with one subscription per websocket (includes the whole connection) and once with 50
+subscriptions multiplexed per websocket (the subscription alone; graphql-ws clients multiplex a
+tab's subscriptions on one socket). RSS of the server pid is read
 after a warm-up batch, then after the measured batch has settled. Target: <= 50 KB each.
 """
 

@@ -102,11 +102,15 @@ class DeltaEncoder:
         self._delta_type = delta_type
         self._last: tuple[int, int, str] | None = None
         self._payload: str | None = None
+        self._event: dict[str, Any] | None = None  # the event object _payload was made for
 
     def payload(self, event: dict[str, Any]) -> str | None:
         """JSON of `{"data": ...}` for a delta event, or None if it did not execute cleanly."""
+        if event is self._event:  # every subscriber after the first, for the same delta
+            return self._payload
         key = (event["seq"], event["offset"], event["text"])
-        if key == self._last:  # every subscriber after the first, for the same delta
+        if key == self._last:
+            self._event = event
             return self._payload
         delta = self._delta_type(seq=key[0], offset=key[1], text=key[2])
         result = execute(
@@ -123,6 +127,7 @@ class DeltaEncoder:
         if result.errors:
             return None
         self._last, self._payload = key, orjson.dumps({"data": result.data}).decode()
+        self._event = event
         return self._payload
 
 

@@ -178,8 +178,13 @@ async def watch(
                 return False  # a gap: the loop fills it
             if end <= position:
                 return True  # the client has it
-            piece = text if start == position else text[position - start :]
-            if not sink.send(events.delta(message["seq"], position, piece)):
+            # the message itself when it starts where the client is (the common case)
+            event = (
+                message
+                if start == position
+                else events.delta(message["seq"], position, text[position - start :])
+            )
+            if not sink.send(event):
                 return False
             position = end
             return True
