@@ -27,7 +27,8 @@ from gql_api.runtime import build_services
 from gql_api.services import Services
 from gql_api.settings import Settings
 from gql_api.upload_guard import GraphQLUploadGuard
-from resolvers.delivery import LiveDeltaHandler, PayloadCache, WebSocketsTo
+from resolvers.delivery import LiveDeltaHandler, WebSocketsTo
+from resolvers.delta_payloads import PayloadCache
 from resolvers.schema import build_schema
 from resolvers.streams import per_event_executor
 

@@ -16,12 +16,8 @@ from websockets.asyncio.client import ClientConnection, connect
 import resolvers.delivery
 from gql_api.broker import RESYNC, Broker
 from gql_api.streams import events
-from resolvers.delivery import (
-    PayloadCache,
-    WebSocketDeltas,
-    _variables_below_root,
-    run_eagerly,
-)
+from resolvers.delivery import WebSocketDeltas, run_eagerly
+from resolvers.delta_payloads import PayloadCache, _variables_below_root
 from resolvers.schema import build_schema
 from resolvers.streams import StreamDelta
 from tests.conftest import make_settings
