@@ -3,6 +3,9 @@
 Subscribers that sent the same document, with the same values for the variables its selection
 uses, get the same payload; `streamId` and `offset` are arguments of the root field, which only
 pick the stream, so a thousand subscribers of one stream share one execution per delta.
+
+It executes without a context: whatever StreamDelta exposes must not depend on who is watching
+(ownership is checked when the subscription starts, as for every stream event).
 """
 
 from __future__ import annotations
