@@ -139,6 +139,8 @@ class Subscription:
 
     def _offer(self, event: Event) -> None:
         express = self.express
+        # Parked with nothing queued: everything it took is done, and nothing waits to go first
+        # (a declined event stays queued until the consumer, no longer parked, has taken it).
         if express is not None and self._parked and not self._items and not self._closed:
             try:
                 if express(event):
@@ -150,7 +152,6 @@ class Subscription:
     def _put(self, event: Event) -> None:
         if self._closed:
             return
-        self._parked = False  # woken, even if it has not run yet: nothing may overtake this
         if len(self._items) < self._queue_size:
             self._items.append(event)
         else:
@@ -167,7 +168,6 @@ class Subscription:
 
     def _resync(self) -> None:
         # what is queued is superseded: the consumer re-reads state after RESYNC anyway
-        self._parked = False
         self._items.clear()
         self._items.append(RESYNC)
         self._wake()

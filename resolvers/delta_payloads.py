@@ -88,8 +88,11 @@ class PayloadCache:
         self._schema = schema
         self._size = size
         self._encoders: OrderedDict[tuple[Any, ...], DeltaEncoder] = OrderedDict()
-        # per (query, operation name): the variables its selection uses, None if not shareable
-        self._shapes: OrderedDict[tuple[str, str | None], tuple[str, ...] | None] = OrderedDict()
+        # per (query, operation name): its document and the variables its selection uses, or
+        # None if it cannot be shared
+        self._shapes: OrderedDict[
+            tuple[str, str | None], tuple[DocumentNode, tuple[str, ...]] | None
+        ] = OrderedDict()
 
     def encoder(
         self,
@@ -99,26 +102,29 @@ class PayloadCache:
         delta_type: type,
     ) -> DeltaEncoder | None:
         base = (query, operation_name)
-        used = self._used_variables(base)
-        if used is None:
+        shape = self._shape(base)
+        if shape is None:
             return None
+        document, used = shape
         key = (*base, *((name, _canonical(variables.get(name))) for name in used))
         made = _recall(self._encoders, key)
         if made is None:
-            made = DeltaEncoder(self._schema, parse(query), operation_name, variables, delta_type)
+            made = DeltaEncoder(self._schema, document, operation_name, variables, delta_type)
             _remember(self._encoders, key, made, self._size)
         return made
 
-    def _used_variables(self, base: tuple[str, str | None]) -> tuple[str, ...] | None:
-        """Variables the selection depends on, sorted; None if it cannot be shared."""
+    def _shape(self, base: tuple[str, str | None]) -> tuple[DocumentNode, tuple[str, ...]] | None:
+        """The parsed document and the variables its selection depends on (parsed once)."""
         if base in self._shapes:
             return _recall(self._shapes, base)
+        shape: tuple[DocumentNode, tuple[str, ...]] | None
         try:
-            used: tuple[str, ...] | None = _variables_below_root(parse(base[0]), base[1])
+            document = parse(base[0])
+            shape = document, _variables_below_root(document, base[1])
         except GraphQLError:
-            used = None
-        _remember(self._shapes, base, used, self._size)
-        return used
+            shape = None
+        _remember(self._shapes, base, shape, self._size)
+        return shape
 
 
 def _recall(lru: OrderedDict[Any, Any], key: Any) -> Any:

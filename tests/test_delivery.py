@@ -292,6 +292,12 @@ async def test_a_socket_write_in_progress_makes_the_sink_decline_until_drained()
     assert sink.send(events.delta(3, 2, "c")) is False  # never a frame after `complete`
 
 
+async def until(condition: Any) -> None:
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
 async def test_express_delivery_only_while_parked_and_never_overtakes_the_queue() -> None:
     broker = Broker("memory://")
     await broker.connect()
@@ -306,29 +312,25 @@ async def test_express_delivery_only_while_parked_and_never_overtakes_the_queue(
 
         async with broker.subscribe("ch") as sub:
             sub.express = express
-
-            async def publish(n: int) -> None:
-                await broker.publish("ch", {"n": n})
-                await asyncio.sleep(0.01)  # through the memory backend and the pump
-
-            # not parked yet (no one waits in get): queued
-            await publish(1)
-            assert taken == [] and (await sub.get(timeout=5)) == {"n": 1}
+            sub._offer({"n": 1})  # nobody waits in get(): queued
+            assert taken == [] and await sub.get(timeout=5) == {"n": 1}
             getter = asyncio.create_task(sub.get(timeout=5))
-            await asyncio.sleep(0.01)
-            await publish(2)  # parked on an empty queue: taken inline
+            await until(lambda: sub._parked)
+            sub._offer({"n": 2})  # parked on an empty queue: taken inline
             assert taken == [2] and not getter.done()
             accept = False
-            await publish(3)  # declined: queued, wakes the consumer
+            sub._offer({"n": 3})  # declined: queued, and the consumer is woken
             accept = True
-            await publish(4)  # the consumer has not taken 3 yet: 4 must queue behind it
+            sub._offer({"n": 4})  # the consumer has not run yet: 4 must queue behind 3
             assert taken == [2]
             assert await getter == {"n": 3}
             assert await sub.get(timeout=5) == {"n": 4}
+            # the same through the channel: published, pumped, taken inline
             getter = asyncio.create_task(sub.get(timeout=5))
-            await asyncio.sleep(0.01)
-            await publish(5)
-            assert taken == [2, 5]
+            await until(lambda: sub._parked)
+            await broker.publish("ch", {"n": 5})
+            await until(lambda: taken == [2, 5])
+            assert not getter.done()
             getter.cancel()
             sub._resync()
             assert await sub.get(timeout=5) is RESYNC
