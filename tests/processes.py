@@ -15,19 +15,18 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from gql import Client, GraphQLRequest
-from gql.transport.websockets import WebsocketsTransport
+from gql import GraphQLRequest
 
 from gql_api.auth import mint_token
 from gql_api.settings import Settings
 from tests.servers import free_port, spawn
-from tests.support import GraphQLErrors
+from tests.support import GraphQLErrors, graphql_ws
 
 SECRET = "scale-out-test-secret-" + "y" * 40
 START_TIMEOUT = 60.0
@@ -222,17 +221,8 @@ class Remote:
         data: dict[str, Any] = body["data"]
         return data
 
-    @asynccontextmanager
-    async def ws(self) -> AsyncIterator[Any]:
-        transport = WebsocketsTransport(
-            url=self.node.ws_url,
-            init_payload={"authorization": f"Bearer {self.token}"},
-            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-            connect_timeout=10,
-            close_timeout=2,
-        )
-        async with Client(transport=transport) as session:
-            yield session
+    def ws(self) -> AbstractAsyncContextManager[Any]:
+        return graphql_ws(self.node.ws_url, self.token)
 
     async def subscribe_all(self, query: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
         """Collect a subscription's events until the server completes it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,17 +70,22 @@ class ApiServer:
         data: dict[str, Any] = body["data"]
         return data
 
-    @asynccontextmanager
-    async def ws(self, user: str = "alice") -> AsyncIterator[Any]:
-        transport = WebsocketsTransport(
-            url=self.ws_url,
-            init_payload={"authorization": f"Bearer {self.token(user)}"},
-            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-            connect_timeout=10,
-            close_timeout=2,
-        )
-        async with Client(transport=transport) as session:
-            yield session
+    def ws(self, user: str = "alice") -> AbstractAsyncContextManager[Any]:
+        return graphql_ws(self.ws_url, self.token(user))
+
+
+@asynccontextmanager
+async def graphql_ws(url: str, token: str) -> AsyncIterator[Any]:
+    """A gql session over graphql-transport-ws, the token in `connection_init`."""
+    transport = WebsocketsTransport(
+        url=url,
+        init_payload={"authorization": f"Bearer {token}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        connect_timeout=10,
+        close_timeout=2,
+    )
+    async with Client(transport=transport) as session:
+        yield session
 
 
 async def subscribe_all(
