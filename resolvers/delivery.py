@@ -22,11 +22,11 @@ from collections.abc import Coroutine
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
 from gql_api.context import Context
 from gql_api.streams.watch import DeltaSink
@@ -51,6 +51,13 @@ class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
         _operation.set(operation)  # the operation's own task: its resolvers see it, no one else
         await super().run_operation(operation)
 
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_init_received:
+            # The timer is cancelled by now; kept, the finished task and its CancelledError
+            # would cost ~1.8 KB for as long as the connection lives (bench memory).
+            self.connection_init_timeout_task = None
+
 
 def delta_sink(delta_type: type) -> DeltaSink | None:
     """A sink for the running subscription's deltas, or None when it is not on a websocket."""
@@ -66,33 +73,17 @@ def delta_sink(delta_type: type) -> DeltaSink | None:
     return WebSocketDeltas(operation, encoder)
 
 
+# Where the outermost app (gql_api.app.ChatAPI) puts the server's own `send` in a websocket's
+# scope. Frames of deltas are plain `websocket.send` messages on an open socket, so they can skip
+# Starlette's per-message state checks and wrappers (a third of a frame's cost); the checks that
+# matter are done by WebSocketDeltas.
 SERVER_SEND = "chatgql.server_send"
-
-
-class WebSocketsTo:
-    """ASGI middleware: websockets on `path` go to `app` (ChatWebSockets), with the server's own
-    `send` in their scope under SERVER_SEND.
-
-    Frames of deltas are plain `websocket.send` messages on an open socket, so they can skip
-    Starlette's per-message state checks and wrappers (a third of a frame's cost); the checks
-    that matter are done by WebSocketDeltas. Add it outermost, where `send` is still uvicorn's.
-    """
-
-    def __init__(self, inner: ASGIApp, *, app: ASGIApp, path: str) -> None:
-        self.inner = inner
-        self.app = app
-        self.path = path.rstrip("/")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"].rstrip("/") == self.path:
-            scope[SERVER_SEND] = send
-            await self.app(scope, receive, send)
-        else:
-            await self.inner(scope, receive, send)
 
 
 class WebSocketDeltas:
     """A DeltaSink writing `next` frames for one operation to its socket."""
+
+    __slots__ = ("_operation", "_operations", "_send", "_encoder", "_prefix", "_writing")
 
     def __init__(self, operation: Operation[Context, None], encoder: DeltaEncoder) -> None:
         self._operation = operation
