@@ -225,3 +225,26 @@ async def test_documents_are_parsed_once_and_errors_every_time(
     too_many = tokens_query(api.settings.max_query_tokens + 1)
     for _ in range(2):  # nor one over the token limit
         assert "errors" in await api.raw(too_many)
+
+
+async def test_documents_are_validated_once_and_refused_every_time(
+    api: ApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import resolvers.schema
+
+    validated: list[int] = []
+    real = resolvers.schema.validate_document
+
+    def counting(schema: Any, document: Any, rules: Any) -> Any:
+        validated.append(len(rules))
+        return real(schema, document, rules)
+
+    monkeypatch.setattr(resolvers.schema, "validate_document", counting)
+    for _ in range(3):
+        assert (await api.gql("{ me { id } }"))["me"]["id"]
+    too_many = aliased(api.settings.max_aliases + 1)
+    for _ in range(2):  # a refused document stays refused, with its code, from the cache
+        code, message, _ = outcome(await api.raw(too_many))
+        assert code == "BAD_USER_INPUT" and "alias" in (message or "").lower()
+    assert len(validated) == 2  # one validation per document
+    assert validated[0] == validated[1]
