@@ -55,12 +55,16 @@ def _add_tracemalloc_routes(app: FastAPI) -> None:
         gc.collect()
         stats = tracemalloc.take_snapshot().compare_to(marks[0], group)
         top = [
-            {"kb": round(s.size_diff / 1024, 1), "count": s.count_diff, "where": str(s.traceback)}
+            {
+                "kb": round(s.size_diff / 1024, 1),
+                "count": s.count_diff,
+                "where": "\n".join(s.traceback.format(most_recent_first=True)),
+            }
             for s in stats[:limit]
         ]
         total = round(sum(s.size_diff for s in stats) / 1024)
-        peak = round(tracemalloc.get_traced_memory()[1] / 1024)
-        return JSONResponse({"total_kb": total, "peak_kb": peak, "top": top})
+        current, peak = (round(n / 1024) for n in tracemalloc.get_traced_memory())
+        return JSONResponse({"total_kb": total, "current_kb": current, "peak_kb": peak, "top": top})
 
     app.add_api_route("/bench/trace/mark", mark, methods=["POST"])
     app.add_api_route("/bench/trace/diff", diff, methods=["GET"])
