@@ -5,21 +5,15 @@ Each test pins one saving: it fails when the object it is about is kept again.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-from gql_api.streams.watch import Snapshot, watch
 from resolvers.delivery import LiveDeltaHandler
-from tests.conftest import make_settings
-from tests.streaming import new_conversation, send
-from tests.support import ApiServer, start_api
+from tests.support import ApiServer
 from tests.test_delivery import open_socket
 
 
@@ -63,29 +57,3 @@ async def test_graphql_websockets_skip_the_fastapi_stack(
     assert "websocket" not in seen
     assert (await api.gql("{ me { name } }"))["me"]["name"] == "Alice"
     assert seen == ["http"]  # everything else still goes through FastAPI
-
-
-async def test_a_subscriber_does_not_keep_the_snapshot_it_has_sent(
-    tmp_path: Path, database_url: str
-) -> None:
-    settings = make_settings(tmp_path, database_url, demo_token_delay_seconds=0.2)
-    async with start_api(settings) as api:
-        conversation = await new_conversation(api)
-        sent = await send(api, conversation, "a long answer, slowly")
-        stream_id = sent["stream"]["id"]
-        svc = api.services
-        events = watch(svc.db, svc.broker, stream_id, 0)
-        try:
-            first = await anext(events)
-            assert isinstance(first, Snapshot) and not first.finished
-            following = asyncio.ensure_future(anext(events))
-            async with asyncio.timeout(10):
-                while "position" not in events.ag_frame.f_locals:  # type: ignore[union-attr]
-                    await asyncio.sleep(0.01)
-            assert "snap" not in events.ag_frame.f_locals  # type: ignore[union-attr]
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
-        finally:
-            await events.aclose()
-            await api.gql("mutation($s: ID!) { stopStream(id: $s) { id } }", {"s": stream_id})
