@@ -10,7 +10,12 @@ writes each subscriber's `next` frame itself (`gql_api.streams.watch.DeltaSink`)
   the stream), by graphql-core as Strawberry would, then JSON-encoded once (delta_payloads.py);
 - per socket only the operation id differs, so a frame is two string joins and one write.
 
-Everything else (snapshot, tool calls, the end, errors, gaps) still goes through Strawberry.
+The snapshot a subscription starts with is written the same way, executed for its subscriber
+alone: passed up through Strawberry, it stayed referenced by the frames of every generator above
+the resolver until another event came through them, and with deltas written from here that can
+be the whole stream (up to megabytes of text per subscriber).
+
+Everything else (tool calls, the end, errors, gaps) still goes through Strawberry.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
 from gql_api.context import Context
-from gql_api.streams.watch import DeltaSink
 from resolvers.delta_payloads import DeltaEncoder, PayloadCache
 
 log = logging.getLogger(__name__)
@@ -59,7 +63,7 @@ class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.connection_init_timeout_task = None
 
 
-def delta_sink(delta_type: type) -> DeltaSink | None:
+def delta_sink(delta_type: type) -> WebSocketDeltas | None:
     """A sink for the running subscription's deltas, or None when it is not on a websocket."""
     operation = _operation.get()
     if operation is None:
@@ -95,6 +99,19 @@ class WebSocketDeltas:
         self._writing: asyncio.Task[None] | None = None
 
     def send(self, event: dict[str, Any]) -> bool:
+        if not self._open():
+            return False
+        payload = self._encoder.payload(event)
+        return payload is not None and self._write(payload)
+
+    def send_event(self, root: object) -> bool:
+        """A whole event object (the snapshot), executed for this subscriber alone."""
+        if not self._open():
+            return False
+        payload = self._encoder.encode(root)
+        return payload is not None and self._write(payload)
+
+    def _open(self) -> bool:
         operation = self._operation
         writing = self._writing
         if writing is not None:
@@ -102,11 +119,10 @@ class WebSocketDeltas:
                 # backed up, or a write failed: the consumer takes over and drain() tells it
                 return False
             self._writing = None
-        if operation.completed or self._operations.get(operation.id) is not operation:
-            return False  # completed or cancelled: no more frames for this id
-        payload = self._encoder.payload(event)
-        if payload is None:
-            return False
+        # completed or cancelled: no more frames for this id
+        return not operation.completed and self._operations.get(operation.id) is operation
+
+    def _write(self, payload: str) -> bool:
         frame = {"type": "websocket.send", "text": self._prefix + payload + "}"}
         started = run_eagerly(self._send(frame))
         if started is False:

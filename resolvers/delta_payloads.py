@@ -4,8 +4,9 @@ Subscribers that sent the same document, with the same values for the variables 
 uses, get the same payload; `streamId` and `offset` are arguments of the root field, which only
 pick the stream, so a thousand subscribers of one stream share one execution per delta.
 
-It executes without a context: whatever StreamDelta exposes must not depend on who is watching
-(ownership is checked when the subscription starts, as for every stream event).
+It executes without a context: whatever StreamDelta and StreamSnapshot expose must not depend on
+who is watching (ownership is checked when the subscription starts, as for every stream event).
+A field that needs the context fails here, and the event goes through Strawberry instead.
 """
 
 from __future__ import annotations
@@ -61,11 +62,20 @@ class DeltaEncoder:
         if key == self._last:
             self._event = event
             return self._payload
-        delta = self._delta_type(seq=key[0], offset=key[1], text=key[2])
+        payload = self.encode(self._delta_type(seq=key[0], offset=key[1], text=key[2]))
+        if payload is None:
+            return None
+        self._last, self._payload = key, payload
+        self._event = event
+        return payload
+
+    def encode(self, root: object) -> str | None:
+        """JSON of `{"data": ...}` for one event object (not remembered: a snapshot is one
+        subscriber's), or None if it did not execute cleanly."""
         result = execute(
             self._schema,
             self._document,
-            root_value=delta,
+            root_value=root,
             variable_values=self._variables,
             operation_name=self._operation_name,
         )
@@ -75,9 +85,7 @@ class DeltaEncoder:
             return None
         if result.errors:
             return None
-        self._last, self._payload = key, orjson.dumps({"data": result.data}).decode()
-        self._event = event
-        return self._payload
+        return orjson.dumps({"data": result.data}).decode()
 
 
 class PayloadCache:

@@ -268,4 +268,10 @@ class Subscription:
         # On a websocket, live deltas go out from the broker's fan-out loop (resolvers.delivery).
         sink = delta_sink(StreamDelta)
         async for event in watch(svc.db, svc.broker, target, offset, owner_id=owner, sink=sink):
+            if sink is not None:
+                if isinstance(event, Snapshot) and sink.send_event(to_event(event)):
+                    # Not kept (here or in watch) while the subscriber waits for what follows.
+                    del event
+                    continue
+                await sink.drain()  # what the sink has taken on goes out first
             yield to_event(event)

@@ -21,7 +21,7 @@ from resolvers.delta_payloads import PayloadCache, _variables_below_root
 from resolvers.schema import build_schema
 from resolvers.streams import StreamDelta
 from tests.conftest import make_settings
-from tests.streaming import EVENTS, new_conversation, rebuild, send, stored_answer
+from tests.streaming import EVENTS, new_conversation, rebuild, send, stored_answer, wait_finished
 from tests.support import ApiServer, start_api
 
 SHAPED = """
@@ -193,6 +193,47 @@ async def test_a_backed_up_socket_falls_back_to_the_queue_and_loses_nothing(
     assert writes.suspended, "the socket never backed up: the test did not test the fallback"
     # after the first suspended write, the queue merged what the socket could not take
     assert len(frames["w"]) < 4000
+
+
+async def test_a_snapshot_that_waits_for_the_socket_still_comes_before_the_end(
+    tmp_path: Path, database_url: str, writes: Writes
+) -> None:
+    """Snapshots are written like deltas; what Strawberry sends next waits for them.
+
+    Joins of a long finished answer on one socket that is not read: the first snapshots fill
+    the socket, so a later one's write has to wait, and its end must not overtake it.
+    """
+    writes.small_buffers = True
+    settings = make_settings(tmp_path, database_url, demo_token_delay_seconds=0)
+    async with start_api(settings) as api:
+        conversation = await new_conversation(api)
+        sent = await send(api, conversation, "long [demo:words=8000]")
+        stream_id = sent["stream"]["id"]
+        await wait_finished(api, stream_id)
+        final = (await stored_answer(api, sent["assistantMessage"]["id"]))["content"]
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        sock.connect(("127.0.0.1", int(api.url.rsplit(":", 1)[1])))
+        ws = await open_socket(api, sock=sock, max_size=None, ping_interval=None, max_queue=1)
+        ops = ("a", "b", "c", "d")
+        try:
+            for op in ops:
+                await subscribe(ws, op, EVENTS, {"s": stream_id, "m": None, "o": 0})
+            async with asyncio.timeout(10):
+                while not writes.suspended:
+                    await asyncio.sleep(0.01)
+            frames = await collect(ws, set(ops))
+        finally:
+            await ws.close()
+    assert len(final) > 40_000  # over what the socket and the client take unread
+    for op in ops:
+        events = [data for _, data in frames[op]]
+        kinds = [e["streamEvents"]["__typename"] for e in events]
+        assert kinds == ["StreamSnapshot", "StreamEnd"], (op, kinds)
+        text, end = rebuild(events)
+        assert text == final and end["status"] == "COMPLETED"
+    # the snapshots were written by the sink, not by Strawberry
+    assert {frames[op][0][0] for op in ops} <= set(writes.texts)
 
 
 def test_only_variables_below_the_root_field_shape_a_delta() -> None:

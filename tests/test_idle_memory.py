@@ -5,16 +5,22 @@ Each test pins one saving: it fails when the object it is about is kept again.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
+from gql_api.streams.watch import Snapshot
 from resolvers.delivery import LiveDeltaHandler
-from tests.support import ApiServer
-from tests.test_delivery import open_socket
+from resolvers.streams import StreamSnapshot
+from tests.conftest import make_settings
+from tests.streaming import EVENTS, new_conversation, send
+from tests.support import ApiServer, start_api
+from tests.test_delivery import open_socket, subscribe
 
 
 def live_handlers() -> list[LiveDeltaHandler]:
@@ -57,3 +63,26 @@ async def test_graphql_websockets_skip_the_fastapi_stack(
     assert "websocket" not in seen
     assert (await api.gql("{ me { name } }"))["me"]["name"] == "Alice"
     assert seen == ["http"]  # everything else still goes through FastAPI
+
+
+async def test_a_subscriber_keeps_no_snapshot_once_it_is_sent(
+    tmp_path: Path, database_url: str
+) -> None:
+    """With deltas written by the fan-out loop, nothing else may pass up the generators for the
+    whole stream: the snapshot (up to megabytes) must not stay referenced by them."""
+    settings = make_settings(tmp_path, database_url, demo_token_delay_seconds=0.3)
+    async with start_api(settings) as api:
+        conversation = await new_conversation(api)
+        stream_id = (await send(api, conversation, "slowly"))["stream"]["id"]
+        ws = await open_socket(api)
+        try:
+            await subscribe(ws, "1", EVENTS, {"s": stream_id, "m": None, "o": 0})
+            first = json.loads(await ws.recv())
+            assert first["payload"]["data"]["streamEvents"]["__typename"] == "StreamSnapshot"
+            await asyncio.sleep(0.05)  # the operation is parked, waiting for the next event
+            gc.collect()
+            assert not [o for o in gc.get_objects() if isinstance(o, (Snapshot, StreamSnapshot))]
+            assert any("1" in h.operations for h in live_handlers())  # still subscribed
+        finally:
+            await ws.close()
+            await api.gql("mutation($s: ID!) { stopStream(id: $s) { id } }", {"s": stream_id})

@@ -159,6 +159,7 @@ async def watch(
             return
         position = max(offset, snap.length)
         tools_seen = {_tool_key(p) for p in snap.parts}
+        del snap  # sent: its text (up to megabytes) is not kept while the subscriber stays
 
         def unseen_tools(parts: list[dict[str, Any]], seq: int, at: int) -> list[dict[str, Any]]:
             # Tool events published before we subscribed but after the snapshot's flush are
