@@ -102,6 +102,7 @@ class ChatWebSockets(GraphQL[Context, None]):
             context.user = await context.services.users.resolve(identity)
         except ChatError as exc:
             raise ConnectionRejectionError({"reason": exc.message}) from exc
+        context.connection_params = None  # checked: the token is not kept for the connection's life
         return None
 
 

@@ -25,13 +25,16 @@ import json
 import logging
 from collections.abc import Coroutine
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 
 from gql_api.context import Context
 from resolvers.delta_payloads import DeltaEncoder, PayloadCache
@@ -61,6 +64,12 @@ class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # The timer is cancelled by now; kept, the finished task and its CancelledError
             # would cost ~1.8 KB for as long as the connection lives (bench memory).
             self.connection_init_timeout_task = None
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        await super().handle_subscribe(message)
+        # Strawberry's read loop holds the last message until another one comes, which for a
+        # tab that subscribed can be never; the operation has taken what it needs from it.
+        cast(dict[str, Any], message).clear()
 
 
 def delta_sink(delta_type: type) -> WebSocketDeltas | None:

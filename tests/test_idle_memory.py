@@ -86,3 +86,21 @@ async def test_a_subscriber_keeps_no_snapshot_once_it_is_sent(
         finally:
             await ws.close()
             await api.gql("mutation($s: ID!) { stopStream(id: $s) { id } }", {"s": stream_id})
+
+
+async def test_a_connection_keeps_neither_its_token_nor_its_last_message(api: ApiServer) -> None:
+    before = {id(h) for h in live_handlers()}
+    ws = await open_socket(api)
+    try:
+        query = "subscription { activity { __typename } }"
+        await ws.send(json.dumps({"id": "c", "type": "subscribe", "payload": {"query": query}}))
+        async with asyncio.timeout(10):
+            while not any("c" in h.operations for h in live_handlers() if id(h) not in before):
+                await asyncio.sleep(0.01)
+        (handler,) = [h for h in live_handlers() if id(h) not in before]
+        assert handler.context.user is not None
+        assert handler.context.connection_params is None
+        kept = [o for o in gc.get_objects() if isinstance(o, dict) and o.get("type") == "subscribe"]
+        assert kept == []
+    finally:
+        await ws.close()
