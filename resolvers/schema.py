@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -64,13 +64,16 @@ class ParsedDocuments(SchemaExtension):
                 self._documents.popitem(last=False)
 
 
+Validate = Callable[[GraphQLSchema, DocumentNode], list[GraphQLError]]
+
+
 class CachedValidation(SchemaExtension):
     """Validates with GraphQL's rules plus ours, remembering the result per document.
 
     What AddValidationRules and ValidationCache do together, minus their cost per operation: a
     new tuple of every rule, and a hook held open for as long as a subscription lives."""
 
-    def __init__(self, validate: Any) -> None:
+    def __init__(self, validate: Validate) -> None:
         super().__init__()
         self._validate = validate
 
@@ -83,7 +86,7 @@ class CachedValidation(SchemaExtension):
         yield
 
 
-def cached_validation(rules: tuple[type[ASTValidationRule], ...], size: int) -> Any:
+def cached_validation(rules: tuple[type[ASTValidationRule], ...], size: int) -> Validate:
     """validate(schema, document) with `rules`; results of the last `size` documents kept."""
 
     @lru_cache(maxsize=size)
