@@ -13,7 +13,8 @@ from gql_api.context import Info
 from gql_api.domain import streams
 from gql_api.domain.validation import require_id
 from gql_api.errors import InvalidInput
-from gql_api.streams.watch import Snapshot, watch
+from gql_api.streams.snapshots import Snapshot
+from gql_api.streams.watch import watch
 from resolvers.delivery import delta_sink
 from resolvers.types import (
     Message,
@@ -267,7 +268,10 @@ class Subscription:
             target, owner = row.id, None
         # On a websocket, live deltas go out from the broker's fan-out loop (resolvers.delivery).
         sink = delta_sink(StreamDelta)
-        async for event in watch(svc.db, svc.broker, target, offset, owner_id=owner, sink=sink):
+        answer = watch(
+            svc.db, svc.broker, target, offset, owner_id=owner, sink=sink, live=svc.engine
+        )
+        async for event in answer:
             if sink is not None:
                 if isinstance(event, Snapshot) and sink.send_event(to_event(event)):
                     # Not kept (here or in watch) while the subscriber waits for what follows.

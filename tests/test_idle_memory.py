@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from gql_api.streams.watch import Snapshot
+from gql_api.streams.snapshots import Snapshot
 from resolvers.delivery import LiveDeltaHandler
 from resolvers.streams import StreamSnapshot
 from tests.conftest import make_settings

@@ -13,7 +13,8 @@ from gql import GraphQLRequest
 from sqlalchemy import select
 
 from gql_api import jobs
-from gql_api.streams.watch import Snapshot, watch
+from gql_api.streams.snapshots import Snapshot
+from gql_api.streams.watch import watch
 from models.base import utcnow
 from models.messages import Message
 from models.streams import Stream, StreamChunk
@@ -83,16 +84,20 @@ async def test_many_late_subscribers_rebuild_the_exact_text(api: ApiServer) -> N
                 assert text == final
 
 
-async def test_resume_in_process_thousands_of_random_joins(api: ApiServer) -> None:
-    """The resume logic alone, without websockets: many joins timed across flush boundaries."""
+@pytest.mark.parametrize("source", ["database", "memory"])
+async def test_resume_in_process_thousands_of_random_joins(api: ApiServer, source: str) -> None:
+    """The resume logic alone, without websockets: many joins timed across flush boundaries,
+    with the first snapshot read from the database (another process generates the stream) or
+    taken from the generation (this process does, up to and through its end)."""
     db, broker = api.services.db, api.services.broker
+    live = api.services.engine if source == "memory" else None
 
     async def join(stream_id: str, message_id: str, rng: random.Random) -> str:
         await asyncio.sleep(rng.uniform(0, 0.3))
         known = await stored_text(api, message_id)
         offset = rng.randint(0, len(known))
         text, position = "", offset
-        async for event in watch(db, broker, stream_id, offset):
+        async for event in watch(db, broker, stream_id, offset, live=live):
             if isinstance(event, Snapshot):
                 text, position = event.text, offset + len(event.text)
             elif event["type"] == "delta":

@@ -34,6 +34,7 @@ from gql_api.storage.base import ObjectStore
 from gql_api.streams import events
 from gql_api.streams.flusher import Flusher, StreamBuffer
 from gql_api.streams.history import StreamContext, load_context
+from gql_api.streams.snapshots import Snapshot, Transcript
 from gql_api.tools import ToolRegistry
 from models.base import utcnow
 from models.conversations import Conversation
@@ -63,6 +64,7 @@ class Generation:
     output_tokens: int = 0
     finishing: bool = False  # its terminal state is being written: no more cancelling
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    transcript: Transcript = field(default_factory=Transcript)
 
 
 class StreamEngine:
@@ -120,6 +122,35 @@ class StreamEngine:
 
     def is_running(self, stream_id: str) -> bool:
         return stream_id in self._running
+
+    def live_snapshot(
+        self, stream_id: str, offset: int, *, owner_id: str | None = None
+    ) -> Snapshot | None:
+        """snapshots.LiveStreams: a stream this process generates, as it stands in memory.
+
+        None once it is finishing (its end may be out already; the database has its final state
+        then), once it has learnt that its rows are gone, or when `owner_id` does not own it.
+        """
+        gen = self._running.get(stream_id)
+        if gen is None or gen.finishing or gen.buf.gone:
+            return None
+        if owner_id is not None and gen.user_id != owner_id:
+            return None
+        buf = gen.buf
+        text = gen.transcript.text()[offset:]
+        return Snapshot(
+            stream_id=stream_id,
+            message_id=buf.message_id,
+            status="streaming" if buf.seq or buf.parts else "pending",
+            seq=buf.seq,
+            offset=offset,
+            text=text,
+            length=offset + len(text),
+            parts=list(buf.parts),
+            input_tokens=gen.input_tokens,
+            output_tokens=gen.output_tokens,
+            node_id=self.node_id,
+        )
 
     async def wait(self, stream_id: str) -> None:
         gen = self._running.get(stream_id)
@@ -231,6 +262,7 @@ class StreamEngine:
                 async for event in stream:
                     if isinstance(event, TextDelta) and event.text:
                         seq, offset = buf.add_text(event.text)
+                        gen.transcript.append(event.text)
                         text.append(event.text)
                         await self._publish(buf, events.delta(seq, offset, event.text))
                         self.flusher.added(buf)

@@ -1,9 +1,11 @@
 """Resume on subscribe: a snapshot, then live events, then exactly one terminal event.
 
-Order matters: subscribe to the channel first, then read the snapshot, so nothing published in
-between is missed. Deltas the snapshot already covers are dropped (or trimmed); a live delta
-ahead of what the database held is preceded by the missing text, read from the database once the
-owning process has flushed it (at most one flush interval later).
+Order matters: subscribe to the channel first, then take the snapshot, so nothing published in
+between is missed. The snapshot comes from the generation itself when this process runs the
+stream (snapshots.LiveStreams), from the database otherwise. Deltas the snapshot already covers
+are dropped (or trimmed); a live delta ahead of what the database held is preceded by the
+missing text, read from the database once the owning process has flushed it (at most one flush
+interval later).
 """
 
 from __future__ import annotations
@@ -11,18 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-from sqlalchemy import Integer, Select, bindparam, func, select
 
 from gql_api import feeds
 from gql_api.broker import RESYNC, Broker
 from gql_api.db import Database
 from gql_api.errors import NotFound
 from gql_api.streams import events
-from models.messages import Message
-from models.streams import TERMINAL, Stream
+from gql_api.streams.snapshots import LiveStreams, Snapshot, read_snapshot
 
 GAP_POLL_SECONDS = 0.01
 
@@ -41,94 +39,6 @@ class DeltaSink(Protocol):
         ...
 
 
-@dataclass
-class Snapshot:
-    stream_id: str
-    message_id: str
-    status: str
-    seq: int
-    offset: int  # where `text` starts
-    text: str
-    length: int  # persisted length in code points
-    parts: list[dict[str, Any]] = field(default_factory=list)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    error_code: str | None = None
-    error_message: str | None = None
-    node_id: str | None = None  # the process generating it
-
-    @property
-    def finished(self) -> bool:
-        return self.status in TERMINAL
-
-    def end_event(self) -> dict[str, Any]:
-        return events.end(
-            status=self.status,
-            seq=self.seq,
-            length=self.length,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            error_code=self.error_code,
-            error_message=self.error_message,
-        )
-
-
-def _snapshot_query(*, owned: bool) -> Select[Any]:
-    query = (
-        select(
-            Stream,
-            func.substr(Message.content, bindparam("start", type_=Integer)),
-            Message.parts,
-            Message.input_tokens,
-            Message.output_tokens,
-        )
-        .join(Message, Message.id == Stream.message_id)
-        .where(Stream.id == bindparam("stream_id"))
-    )
-    return query.where(Stream.owner_id == bindparam("owner_id")) if owned else query
-
-
-# Built once: constructing the statement cost more than executing it for a small snapshot.
-SNAPSHOT = _snapshot_query(owned=False)
-OWNED_SNAPSHOT = _snapshot_query(owned=True)
-
-
-async def read_snapshot(
-    db: Database, stream_id: str, offset: int, *, owner_id: str | None = None
-) -> Snapshot | None:
-    """The persisted state and the text from `offset` on (SQL substr counts code points).
-
-    With `owner_id`, None also when someone else owns it (no separate ownership query)."""
-    params: dict[str, Any] = {"start": offset + 1, "stream_id": stream_id}
-    if owner_id is not None:
-        params["owner_id"] = owner_id
-    async with db.read() as session:
-        row = (
-            await session.execute(SNAPSHOT if owner_id is None else OWNED_SNAPSHOT, params)
-        ).first()
-    if row is None:
-        return None
-    stream, text, parts, input_tokens, output_tokens = row
-    node_id = stream.node_id
-    # A finished stream's message holds the final text; a running one's holds what was flushed.
-    length = offset + len(text or "")
-    return Snapshot(
-        stream_id=stream.id,
-        message_id=stream.message_id,
-        status=stream.status,
-        seq=stream.last_seq,
-        offset=offset,
-        text=text or "",
-        length=length,
-        parts=list(parts or []),
-        input_tokens=input_tokens or 0,
-        output_tokens=output_tokens or 0,
-        error_code=stream.error_code,
-        error_message=stream.error_message,
-        node_id=node_id,
-    )
-
-
 async def watch(
     db: Database,
     broker: Broker,
@@ -137,6 +47,7 @@ async def watch(
     *,
     owner_id: str | None = None,
     sink: DeltaSink | None = None,
+    live: LiveStreams | None = None,
 ) -> AsyncIterator[dict[str, Any] | Snapshot]:
     """Yields a Snapshot, then delta/tool events, then one end event.
 
@@ -145,10 +56,14 @@ async def watch(
 
     With a `sink`, live deltas that follow on from what the client has go to it instead (see
     DeltaSink); everything else (gaps, tools, RESYNC, the end) still comes out of the iterator.
+
+    With `live`, the first snapshot of a stream this process generates comes from memory.
     """
     channel = feeds.stream_channel(stream_id)
     async with broker.subscribe(channel, merge=events.merge) as sub:
-        snap = await read_snapshot(db, stream_id, offset, owner_id=owner_id)
+        snap = live.live_snapshot(stream_id, offset, owner_id=owner_id) if live else None
+        if snap is None:
+            snap = await read_snapshot(db, stream_id, offset, owner_id=owner_id)
         if snap is None:
             if owner_id is not None:
                 raise NotFound("Stream not found")

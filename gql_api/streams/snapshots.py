@@ -1,0 +1,131 @@
+"""The state a subscriber starts from: a stream's text after an offset, and its status.
+
+Read from the database (`read_snapshot`), or, for a stream this process is generating, from the
+generation itself (`LiveStreams`, implemented by the stream engine): no query, and it includes
+text not flushed yet, so the subscriber needs no gap filled before its first live delta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Integer, Select, bindparam, func, select
+
+from gql_api.db import Database
+from gql_api.streams import events
+from models.messages import Message
+from models.streams import TERMINAL, Stream
+
+
+@dataclass
+class Snapshot:
+    stream_id: str
+    message_id: str
+    status: str
+    seq: int
+    offset: int  # where `text` starts
+    text: str
+    length: int  # persisted length in code points
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    node_id: str | None = None  # the process generating it
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    def end_event(self) -> dict[str, Any]:
+        return events.end(
+            status=self.status,
+            seq=self.seq,
+            length=self.length,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            error_code=self.error_code,
+            error_message=self.error_message,
+        )
+
+
+def _snapshot_query(*, owned: bool) -> Select[Any]:
+    query = (
+        select(
+            Stream,
+            func.substr(Message.content, bindparam("start", type_=Integer)),
+            Message.parts,
+            Message.input_tokens,
+            Message.output_tokens,
+        )
+        .join(Message, Message.id == Stream.message_id)
+        .where(Stream.id == bindparam("stream_id"))
+    )
+    return query.where(Stream.owner_id == bindparam("owner_id")) if owned else query
+
+
+# Built once: constructing the statement cost more than executing it for a small snapshot.
+SNAPSHOT = _snapshot_query(owned=False)
+OWNED_SNAPSHOT = _snapshot_query(owned=True)
+
+
+async def read_snapshot(
+    db: Database, stream_id: str, offset: int, *, owner_id: str | None = None
+) -> Snapshot | None:
+    """The persisted state and the text from `offset` on (SQL substr counts code points).
+
+    With `owner_id`, None also when someone else owns it (no separate ownership query)."""
+    params: dict[str, Any] = {"start": offset + 1, "stream_id": stream_id}
+    if owner_id is not None:
+        params["owner_id"] = owner_id
+    async with db.read() as session:
+        row = (
+            await session.execute(SNAPSHOT if owner_id is None else OWNED_SNAPSHOT, params)
+        ).first()
+    if row is None:
+        return None
+    stream, text, parts, input_tokens, output_tokens = row
+    node_id = stream.node_id
+    # A finished stream's message holds the final text; a running one's holds what was flushed.
+    length = offset + len(text or "")
+    return Snapshot(
+        stream_id=stream.id,
+        message_id=stream.message_id,
+        status=stream.status,
+        seq=stream.last_seq,
+        offset=offset,
+        text=text or "",
+        length=length,
+        parts=list(parts or []),
+        input_tokens=input_tokens or 0,
+        output_tokens=output_tokens or 0,
+        error_code=stream.error_code,
+        error_message=stream.error_message,
+        node_id=node_id,
+    )
+
+
+class Transcript:
+    """A generation's text so far, kept for live snapshots: a piece per delta, joined on read."""
+
+    __slots__ = ("_pieces",)
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+
+    def append(self, text: str) -> None:
+        self._pieces.append(text)
+
+    def text(self) -> str:
+        if len(self._pieces) > 1:
+            self._pieces[:] = ["".join(self._pieces)]  # the next read joins only what came since
+        return self._pieces[0] if self._pieces else ""
+
+
+class LiveStreams(Protocol):
+    def live_snapshot(
+        self, stream_id: str, offset: int, *, owner_id: str | None = None
+    ) -> Snapshot | None:
+        """The snapshot of a stream this process is generating, or None (read the database)."""
+        ...

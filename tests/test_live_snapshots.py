@@ -1,0 +1,160 @@
+"""Joining a stream this process generates: the snapshot comes from the generation itself.
+
+It holds text the database does not have yet (flushes here are a minute apart), so a join needs
+no flush and no gap fill; ownership and the single terminal event hold as with the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gql import GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+
+from gql_api.streams import engine as engine_module
+from gql_api.streams.snapshots import Snapshot, Transcript
+from gql_api.streams.watch import watch
+from models.messages import Message
+from tests.conftest import make_settings
+from tests.streaming import EVENTS, new_conversation, send
+from tests.support import ApiServer, start_api
+
+
+@pytest.fixture
+async def api(tmp_path: Path, database_url: str) -> AsyncIterator[ApiServer]:
+    """Nothing is flushed while these tests look: what a join sees came from memory."""
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        flush_interval_ms=60_000,
+        flush_max_bytes=10_000_000,
+        heartbeat_interval_seconds=60,
+        stale_after_seconds=120,
+    )
+    async with start_api(settings) as api:
+        yield api
+
+
+async def generating(api: ApiServer, *, tokens: int = 50) -> tuple[str, str]:
+    """A long answer under way with at least `tokens` deltas out: (stream id, message id)."""
+    sent = await send(api, await new_conversation(api), "long [demo:words=3000]")
+    stream_id = sent["stream"]["id"]
+    async with asyncio.timeout(10):
+        while api.services.engine._running[stream_id].buf.seq < tokens:
+            await asyncio.sleep(0.005)
+    return stream_id, sent["assistantMessage"]["id"]
+
+
+async def saved_text(api: ApiServer, message_id: str) -> str:
+    async with api.services.db.read() as session:
+        message = await session.get(Message, message_id)
+    assert message is not None
+    return message.content
+
+
+async def test_a_join_gets_the_text_generated_so_far_and_continues_from_it(
+    api: ApiServer,
+) -> None:
+    stream_id, message_id = await generating(api)
+    assert await saved_text(api, message_id) == ""  # nothing flushed: the database has no text
+    flushes = api.services.engine.flusher.transactions
+    events: list[dict[str, Any]] = []
+    async with api.ws() as session:
+        request = GraphQLRequest(EVENTS, variable_values={"s": stream_id, "m": None, "o": 0})
+        async for event in session.subscribe(request):
+            events.append(event["streamEvents"])
+            if len(events) == 3:
+                break
+    snapshot, first, second = events
+    assert snapshot["__typename"] == "StreamSnapshot" and snapshot["status"] == "STREAMING"
+    assert len(snapshot["text"]) == snapshot["length"] > 0 and snapshot["seq"] >= 50
+    # Live deltas follow on from it, with nothing missing and nothing written to get there.
+    assert first["__typename"] == second["__typename"] == "StreamDelta"
+    assert first["offset"] == snapshot["length"]
+    assert second["offset"] == first["offset"] + len(first["text"])
+    assert api.services.engine.flusher.transactions == flushes
+    assert api.services.engine.is_running(stream_id)
+
+
+async def test_a_join_from_an_offset_gets_only_the_rest(api: ApiServer) -> None:
+    stream_id, _ = await generating(api)
+    engine = api.services.engine
+    whole = engine.live_snapshot(stream_id, 0)
+    assert whole is not None
+    rest = engine.live_snapshot(stream_id, 10)
+    assert rest is not None and rest.offset == 10
+    assert whole.text[10:].startswith(rest.text) and rest.length == 10 + len(rest.text)
+    beyond = engine.live_snapshot(stream_id, 10**9)
+    assert beyond is not None and beyond.text == "" and beyond.length == 10**9
+
+
+async def test_another_user_cannot_join_a_live_stream(api: ApiServer) -> None:
+    stream_id, _ = await generating(api)
+    assert api.services.engine.live_snapshot(stream_id, 0, owner_id="someone-else") is None
+    request = GraphQLRequest(EVENTS, variable_values={"s": stream_id, "m": None, "o": 0})
+    async with api.ws("bob") as session:
+        with pytest.raises(TransportQueryError) as refused:
+            async for _ in session.subscribe(request):
+                pytest.fail("bob received an event of alice's answer")
+    assert refused.value.errors is not None
+    assert refused.value.errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_generation_that_learnt_its_rows_are_gone_gives_no_snapshot(
+    api: ApiServer,
+) -> None:
+    stream_id, _ = await generating(api)
+    engine = api.services.engine
+    assert engine.live_snapshot(stream_id, 0) is not None
+    engine._running[stream_id].buf.gone = True
+    assert engine.live_snapshot(stream_id, 0) is None
+
+
+async def test_a_join_while_the_answer_finishes_gets_its_final_state(
+    api: ApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its end is published before the generation leaves the engine: a snapshot from memory
+    in that window would say STREAMING and wait for an end that already went by."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    announce = engine_module.announce_finished
+
+    async def held(*args: Any) -> None:
+        entered.set()
+        await release.wait()
+        await announce(*args)
+
+    monkeypatch.setattr(engine_module, "announce_finished", held)
+    sent = await send(api, await new_conversation(api), "short [demo:words=20]")
+    stream_id = sent["stream"]["id"]
+    engine = api.services.engine
+    await asyncio.wait_for(entered.wait(), 10)
+    assert engine.is_running(stream_id)  # the end is out, the generation not yet gone
+    try:
+        async with asyncio.timeout(5):
+            events = [
+                e
+                async for e in watch(
+                    api.services.db, api.services.broker, stream_id, 0, live=engine
+                )
+            ]
+    finally:
+        release.set()
+    snapshot, end = events
+    assert isinstance(snapshot, Snapshot) and snapshot.status == "completed"
+    assert snapshot.text == await saved_text(api, sent["assistantMessage"]["id"])
+    assert isinstance(end, dict) and end["type"] == "end" and end["status"] == "completed"
+
+
+def test_a_transcript_joins_its_pieces_once_and_keeps_growing() -> None:
+    transcript = Transcript()
+    assert transcript.text() == ""
+    for piece in ("Hello", ", ", "wörld"):
+        transcript.append(piece)
+    assert transcript.text() == "Hello, wörld"
+    assert transcript._pieces == ["Hello, wörld"]  # joined once, not at every read
+    transcript.append("!")
+    assert transcript.text() == transcript.text() == "Hello, wörld!"
