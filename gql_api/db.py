@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 
 # Execution option that marks a connection as one that will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "chatgql_write"
+# Execution option for a connection that runs one statement on its own (SQLite: no BEGIN).
+SINGLE_STATEMENT_OPTION = "chatgql_single_statement"
 
 
 def is_sqlite(url: str) -> bool:
@@ -57,8 +59,10 @@ def _install_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(SINGLE_STATEMENT_OPTION, False):
+            return  # the statement is a transaction by itself (the driver is in autocommit)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
 class Database:
@@ -71,6 +75,15 @@ class Database:
         writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self._writes = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # For read_one: SQLite skips its BEGIN (see _on_begin); PostgreSQL's AUTOCOMMIT sends
+        # no BEGIN and no ROLLBACK, two round trips fewer.
+        self._single = self.engine.execution_options(
+            **(
+                {SINGLE_STATEMENT_OPTION: True}
+                if self.dialect == "sqlite"
+                else {"isolation_level": "AUTOCOMMIT"}
+            )
+        )
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -82,6 +95,12 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._reads() as session:
             yield session
+
+    async def read_one(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one SELECT, run outside a transaction: a single statement reads one
+        consistent state by itself."""
+        async with self._single.connect() as conn:
+            return (await conn.execute(statement, params)).first()
 
     async def ping(self) -> bool:
         try:
