@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import writes
+from bench import resume, writes
 from bench.api import Api
 from bench.context import RunContext
 from bench.provider import Plan
@@ -55,3 +55,24 @@ def test_a_small_streaming_run(tmp_path: Path) -> None:
         assert RUN_KEYS <= values.keys()
         assert values["errors"] == 0, values
         assert values["delivered"] == 1.0, values
+
+
+def test_resume_quick_on_sqlite(tmp_path: Path) -> None:
+    """Joins of a live and of a finished answer, each beside its floor and the bare query."""
+    section = resume.run(RunContext(quick=True, root=tmp_path))
+    assert section.error is None
+    names = [f.name for f in section.figures]
+    assert names == [
+        f"sqlite: join a {state} {kb} KB answer"
+        for kb in (100, 1000)
+        for state in ("live", "finished")
+    ]
+    for figure in section.figures:
+        values = figure.values
+        assert values["snapshot_frame_kb"] >= figure.setup["stream_text_kb"]
+        for key in ("subscribe_first_event_p50_ms", "bare_query_p50_ms", "ws_frame_floor_ms"):
+            assert values[key] > 0, (figure.name, key)
+    assert [t.name for t in section.targets] == [
+        "sqlite, 100 KB: first event / bare query (p50)",
+        "sqlite, 1000 KB: first event / bare query (p50)",
+    ]
