@@ -15,6 +15,7 @@ import pytest
 from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 
+from gql_api import jobs
 from gql_api.streams import engine as engine_module
 from gql_api.streams.snapshots import Snapshot, Transcript
 from gql_api.streams.watch import watch
@@ -89,7 +90,8 @@ async def test_a_join_from_an_offset_gets_only_the_rest(api: ApiServer) -> None:
     assert rest is not None and rest.offset == 10
     assert whole.text[10:].startswith(rest.text) and rest.length == 10 + len(rest.text)
     beyond = engine.live_snapshot(stream_id, 10**9)
-    assert beyond is not None and beyond.text == "" and beyond.length == 10**9
+    assert beyond is not None and beyond.text == "" and beyond.offset == 10**9
+    assert whole.length <= beyond.length < 10**9  # the answer's own length, still growing
 
 
 async def test_another_user_cannot_join_a_live_stream(api: ApiServer) -> None:
@@ -147,6 +149,59 @@ async def test_a_join_while_the_answer_finishes_gets_its_final_state(
     assert isinstance(snapshot, Snapshot) and snapshot.status == "completed"
     assert snapshot.text == await saved_text(api, sent["assistantMessage"]["id"])
     assert isinstance(end, dict) and end["type"] == "end" and end["status"] == "completed"
+
+
+async def test_an_answer_deleted_under_its_watchers_ends_their_subscriptions(
+    api: ApiServer,
+) -> None:
+    """Joined from memory, then the conversation goes: they get NOT_FOUND, not an endless wait."""
+    stream_id, _ = await generating(api)
+    conversation = await api.gql(
+        "query($s: ID!) { stream(id: $s) { conversationId } }", {"s": stream_id}
+    )
+    request = GraphQLRequest(EVENTS, variable_values={"s": stream_id, "m": None, "o": 0})
+    received: list[str] = []
+
+    async def watcher() -> None:
+        async with api.ws() as session:
+            async for event in session.subscribe(request):
+                received.append(event["streamEvents"]["__typename"])
+
+    watching = asyncio.create_task(watcher())
+    async with asyncio.timeout(10):
+        while not received:
+            await asyncio.sleep(0.005)
+    await api.gql(
+        "mutation($c: ID!) { deleteConversation(id: $c) { id } }",
+        {"c": conversation["stream"]["conversationId"]},
+    )
+    api.services.engine.flusher.flush_soon()  # where the generation learns it
+    with pytest.raises(TransportQueryError) as ended:
+        await asyncio.wait_for(watching, 10)
+    assert ended.value.errors is not None
+    assert ended.value.errors[0]["extensions"]["code"] == "NOT_FOUND"
+    assert received[0] == "StreamSnapshot" and "StreamEnd" not in received
+    assert not api.services.engine.is_running(stream_id)
+
+
+async def test_an_answer_taken_over_after_a_join_from_memory_ends_as_the_database_says(
+    api: ApiServer,
+) -> None:
+    """A sweeper marked it interrupted (its heartbeat looked stale) and announced the end before
+    this subscriber joined; the generation, not knowing yet, gave it a STREAMING snapshot."""
+    stream_id, message_id = await generating(api)
+    db, broker, engine = api.services.db, api.services.broker, api.services.engine
+    assert await jobs.sweep_stale_streams(db, broker, stale_after=0) == [stream_id]
+    events = watch(db, broker, stream_id, 0, live=engine)
+    snapshot = await anext(events)
+    assert isinstance(snapshot, Snapshot) and snapshot.status == "streaming"
+    engine.flusher.flush_soon()  # the generation learns its stream is not its own any more
+    async with asyncio.timeout(10):
+        rest = [event async for event in events]
+    assert isinstance(rest[-1], dict) and rest[-1]["type"] == "end"
+    assert rest[-1]["status"] == "interrupted"
+    # The end's length is the saved text: a client cuts what it got from memory back to it.
+    assert rest[-1]["length"] == len(await saved_text(api, message_id))
 
 
 def test_a_transcript_joins_its_pieces_once_and_keeps_growing() -> None:

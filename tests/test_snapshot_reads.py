@@ -10,6 +10,7 @@ from sqlalchemy import event, update
 from gql_api.streams.snapshots import read_snapshot
 from models.conversations import Conversation
 from models.messages import Message
+from models.streams import Stream
 from tests.streaming import new_conversation, send
 from tests.support import ApiServer
 
@@ -26,9 +27,11 @@ async def saved_answer(api: ApiServer, text: str) -> tuple[str, str]:
     finally:
         engine.launch = original_launch  # type: ignore[method-assign]
     message_id = sent["assistantMessage"]["id"]
-    async with api.services.db.write() as session:
+    stream_id = sent["stream"]["id"]
+    async with api.services.db.write() as session:  # as the flusher saves: both, together
         await session.execute(update(Message).where(Message.id == message_id).values(content=text))
-    return sent["stream"]["id"], message_id
+        await session.execute(update(Stream).where(Stream.id == stream_id).values(length=len(text)))
+    return stream_id, message_id
 
 
 async def test_the_text_after_any_offset_counts_code_points(api: ApiServer) -> None:
@@ -37,7 +40,7 @@ async def test_the_text_after_any_offset_counts_code_points(api: ApiServer) -> N
         snap = await read_snapshot(api.services.db, stream_id, offset)
         assert snap is not None
         assert (snap.offset, snap.text) == (offset, TEXT[offset:]), offset
-        assert snap.length == offset + len(TEXT[offset:])
+        assert snap.length == len(TEXT)  # the saved length, also from past the end
         assert snap.message_id == message_id and snap.status == "pending"
 
 

@@ -137,15 +137,15 @@ class StreamEngine:
         if owner_id is not None and gen.user_id != owner_id:
             return None
         buf = gen.buf
-        text = gen.transcript.text()[offset:]
+        text = gen.transcript.text()
         return Snapshot(
             stream_id=stream_id,
             message_id=buf.message_id,
             status="streaming" if buf.seq or buf.parts else "pending",
             seq=buf.seq,
             offset=offset,
-            text=text,
-            length=offset + len(text),
+            text=text[offset:],
+            length=len(text),
             parts=list(buf.parts),
             input_tokens=gen.input_tokens,
             output_tokens=gen.output_tokens,
@@ -234,6 +234,8 @@ class StreamEngine:
             await self._finish(gen, status, error)
         except StreamGone:
             log.info("stream %s was removed or taken over; stopped", gen.stream_id)
+            # Subscribers that joined from this generation's memory learn what became of it.
+            await self._publish(gen.buf, events.gone())
         except Exception:
             log.exception("could not finish stream %s", gen.stream_id)
         finally:

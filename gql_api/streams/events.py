@@ -38,6 +38,12 @@ def end(
     }
 
 
+def gone() -> dict[str, Any]:
+    """The generating process stopped without an end of its own: the stream's rows were deleted
+    or taken over (marked interrupted by a sweeper). Subscribers read the database's state."""
+    return {"v": VERSION, "type": "gone"}
+
+
 def merge(queued: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
     """Two contiguous deltas become one; anything else cannot merge (the broker then RESYNCs)."""
     if queued.get("type") != "delta" or new.get("type") != "delta":

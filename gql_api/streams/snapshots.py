@@ -24,9 +24,9 @@ class Snapshot:
     message_id: str
     status: str
     seq: int
-    offset: int  # where `text` starts
+    offset: int  # where `text` starts (a client's offset: may be past `length`)
     text: str
-    length: int  # persisted length in code points
+    length: int  # the answer's length in code points: saved, or generated if live
     parts: list[dict[str, Any]] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
@@ -62,6 +62,7 @@ def _snapshot_query(*, owned: bool, whole: bool) -> Select[Any]:
             Stream.error_code,
             Stream.error_message,
             Stream.node_id,
+            Stream.length,
             text.label("text"),
             Message.parts,
             Message.input_tokens,
@@ -100,8 +101,13 @@ async def read_snapshot(
         return None
     # A finished stream's message holds the final text; a running one's holds what was flushed.
     text = row.text or ""
-    if whole and offset:
-        text = text[offset:]
+    if whole:
+        length = len(text)
+        text = text[offset:] if offset else text
+    else:
+        # Past the end, substr gives nothing: the stream row keeps the saved length (the flusher
+        # writes both in one transaction).
+        length = offset + len(text) if text else row.length
     return Snapshot(
         stream_id=row.id,
         message_id=row.message_id,
@@ -109,7 +115,7 @@ async def read_snapshot(
         seq=row.last_seq,
         offset=offset,
         text=text,
-        length=offset + len(text),
+        length=length,
         parts=list(row.parts or []),
         input_tokens=row.input_tokens or 0,
         output_tokens=row.output_tokens or 0,

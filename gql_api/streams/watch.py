@@ -110,10 +110,11 @@ async def watch(
         async for message in sub:
             if sink is not None:
                 await sink.drain()
-            if message is RESYNC:
+            if message is RESYNC or message.get("type") == "gone":
+                # Missed events, or the generating process stopped: the database has the truth.
                 catch_up = await read_snapshot(db, stream_id, position)
                 if catch_up is None:
-                    return
+                    raise NotFound("Stream not found")  # deleted while it was watched
                 if catch_up.text:
                     yield events.delta(catch_up.seq, position, catch_up.text)
                     position = catch_up.length
