@@ -65,6 +65,19 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def unflushed_settings(tmp_path: Path, database_url: str) -> Settings:
+    """Flushes a minute apart (and heartbeats to match): generated text stays unsaved while a
+    test looks, unless something asks for a flush."""
+    return make_settings(
+        tmp_path,
+        database_url,
+        flush_interval_ms=60_000,
+        flush_max_bytes=10_000_000,
+        heartbeat_interval_seconds=60,
+        stale_after_seconds=120,
+    )
+
+
 @pytest.fixture
 async def api(settings: Settings) -> AsyncIterator[ApiServer]:
     async with start_api(settings) as server:

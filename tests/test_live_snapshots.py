@@ -20,7 +20,7 @@ from gql_api.streams import engine as engine_module
 from gql_api.streams.snapshots import Snapshot, Transcript
 from gql_api.streams.watch import watch
 from models.messages import Message
-from tests.conftest import make_settings
+from tests.conftest import unflushed_settings
 from tests.streaming import EVENTS, new_conversation, send
 from tests.support import ApiServer, start_api
 
@@ -28,15 +28,7 @@ from tests.support import ApiServer, start_api
 @pytest.fixture
 async def api(tmp_path: Path, database_url: str) -> AsyncIterator[ApiServer]:
     """Nothing is flushed while these tests look: what a join sees came from memory."""
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        flush_interval_ms=60_000,
-        flush_max_bytes=10_000_000,
-        heartbeat_interval_seconds=60,
-        stale_after_seconds=120,
-    )
-    async with start_api(settings) as api:
+    async with start_api(unflushed_settings(tmp_path, database_url)) as api:
         yield api
 
 

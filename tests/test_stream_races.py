@@ -18,7 +18,7 @@ from gql_api.streams.watch import watch
 from models.base import utcnow
 from models.messages import Message
 from models.streams import Stream, StreamChunk
-from tests.conftest import make_settings
+from tests.conftest import make_settings, unflushed_settings
 from tests.streaming import EVENTS, new_conversation, rebuild, send, stored_answer, wait_finished
 from tests.support import ApiServer, start_api, subscribe_all
 
@@ -294,15 +294,7 @@ async def test_a_gap_is_filled_by_asking_the_owner_to_flush(
 ) -> None:
     """With flushes far apart, a subscriber whose snapshot lacks the text already streamed
     asks the owner to write now, and continues while the answer is still being generated."""
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        flush_interval_ms=60_000,
-        flush_max_bytes=10_000_000,
-        heartbeat_interval_seconds=60,
-        stale_after_seconds=120,
-    )
-    async with start_api(settings) as api:
+    async with start_api(unflushed_settings(tmp_path, database_url)) as api:
         engine = api.services.engine
         conversation = await new_conversation(api)
         sent = await send(api, conversation, "long [demo:words=1500]")
