@@ -138,7 +138,8 @@ class Transcript:
 
     def text(self) -> str:
         if len(self._pieces) > 1:
-            self._pieces[:] = ["".join(self._pieces)]  # the next read joins only what came since
+            # kept joined: a read copies the text once, however many deltas it came in
+            self._pieces[:] = ["".join(self._pieces)]
         return self._pieces[0] if self._pieces else ""
 
 
