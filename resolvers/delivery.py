@@ -37,6 +37,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from gql_api.context import Context
+from resolvers import first_events
 from resolvers.delta_payloads import DeltaEncoder, PayloadCache
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,12 @@ class _HasPayloads(Protocol):
 
 
 class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's graphql-transport-ws handler, telling resolvers which operation they serve."""
+    """Strawberry's graphql-transport-ws handler, telling resolvers which operation they serve,
+    and writing the first event of some subscriptions before their operation runs
+    (resolvers.first_events)."""
+
+    # operation id -> what its early first event left for the resolver, and the sink it used
+    _continued: dict[str, tuple[Any, WebSocketDeltas]] | None = None
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         _operation.set(operation)  # the operation's own task: its resolvers see it, no one else
@@ -66,10 +72,72 @@ class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.connection_init_timeout_task = None
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        early = self._first_event(message)
         await super().handle_subscribe(message)
+        # No suspension since _first_event: the event is as current as the operation is new.
+        operation = self.operations.get(message["id"]) if early is not None else None
+        if early is not None and operation is not None:
+            root, then, encoder = early
+            sink = WebSocketDeltas(operation, encoder)
+            if sink.send_event(root):
+                if self._continued is None:
+                    self._continued = {}
+                self._continued[operation.id] = (then, sink)
         # Strawberry's read loop holds the last message until another one comes, which for a
         # tab that subscribed can be never; the operation has taken what it needs from it.
         cast(dict[str, Any], message).clear()
+
+    def _first_event(self, message: SubscribeMessage) -> tuple[object, Any, DeltaEncoder] | None:
+        """The early first event for this subscribe message, when Strawberry will accept the
+        operation (the same checks as its handle_subscribe) and first_events can make it."""
+        limit = self.max_subscriptions_per_connection
+        if (
+            not self.connection_acknowledged
+            or message["id"] in self.operations
+            or (limit is not None and len(self.operations) >= limit)
+        ):
+            return None
+        payload = cast(dict[str, Any], message).get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("variables") or {}, dict):
+            return None  # malformed: Strawberry answers it as it always does
+        call = first_events.early_call(self.schema, payload)  # type: ignore[arg-type]
+        if call is None:
+            return None
+        function, delta_type, arguments = call
+        made = function(self.context, arguments)
+        if made is None:
+            return None
+        view: _HasPayloads = self.view  # type: ignore[assignment]
+        encoder = view.delta_payloads.encoder(
+            payload["query"],
+            payload.get("operationName"),
+            payload.get("variables") or {},
+            delta_type,
+        )
+        return None if encoder is None else (*made, encoder)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        if self._continued:
+            self._continued.pop(operation_id, None)
+        await super().cleanup_operation(operation_id)
+
+    def forget_id(self, id: str) -> None:
+        if self._continued:
+            self._continued.pop(id, None)
+        super().forget_id(id)
+
+
+def continued() -> tuple[Any, WebSocketDeltas] | None:
+    """For the running operation, if its first event was written early: what the function that
+    made it left (first_events.FirstEvent) and the sink that wrote it (to go on with)."""
+    operation = _operation.get()
+    if operation is None:
+        return None
+    table = cast(LiveDeltaHandler, operation.handler)._continued
+    found = table.pop(operation.id, None) if table else None
+    if found is None or found[1]._operation is not operation:
+        return None
+    return found
 
 
 def delta_sink(delta_type: type) -> WebSocketDeltas | None:

@@ -36,6 +36,17 @@ class ChatSchema(strawberry.Schema):
         for error in errors:
             classify(error)
 
+    def use_caches(self, documents: OrderedDict[str, DocumentNode], validate: Validate) -> None:
+        self._documents, self._validate = documents, validate
+
+    def known_document(self, query: object) -> DocumentNode | None:
+        """The document of a query text that parsed and validated before, from the caches the
+        operations use (ParsedDocuments, CachedValidation); None otherwise."""
+        document = self._documents.get(query) if isinstance(query, str) else None
+        if document is None or self._validate(self._schema, document):
+            return None
+        return document
+
 
 class ParsedDocuments(SchemaExtension):
     """Documents parsed before, by query text: a client sends the same few again and again.
@@ -112,6 +123,8 @@ def build_schema(settings: Settings | None = None) -> ChatSchema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: CachedValidation(validate),
     ]
-    return ChatSchema(
+    schema = ChatSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    schema.use_caches(documents, validate)
+    return schema

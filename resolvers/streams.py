@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
 from graphql.execution import Executor
 
-from gql_api.context import Info
+from gql_api.context import Context, Info
 from gql_api.domain import streams
 from gql_api.domain.validation import require_id
 from gql_api.errors import InvalidInput
 from gql_api.streams.snapshots import Snapshot
-from gql_api.streams.watch import watch
-from resolvers.delivery import delta_sink
+from gql_api.streams.watch import tool_key, watch
+from resolvers import first_events
+from resolvers.delivery import continued, delta_sink
 from resolvers.types import (
     Message,
     Stream,
@@ -73,6 +75,31 @@ class StreamEnd:
 StreamEvent = Annotated[
     StreamSnapshot | StreamDelta | StreamToolCall | StreamEnd, strawberry.union("StreamEvent")
 ]
+
+
+@dataclass(frozen=True)
+class SentSnapshot:
+    """What an early snapshot gave the client: text up to `position`, and these tool calls."""
+
+    position: int
+    tools: frozenset[tuple[str, bool]]
+
+
+@first_events.register("streamEvents", StreamDelta)
+def early_snapshot(context: Context, arguments: dict[str, Any]) -> tuple[object, Any] | None:
+    """streamEvents' first event, before its operation runs, for a stream this process
+    generates (the snapshot comes from memory). The resolver's checks, in the same order."""
+    user = context.user
+    stream_id, offset = arguments.get("streamId"), arguments.get("offset", 0)
+    if user is None or stream_id is None or arguments.get("messageId") is not None:
+        return None
+    if not isinstance(offset, int) or offset < 0:
+        return None
+    snap = context.services.engine.live_snapshot(str(stream_id), offset, owner_id=user.id)
+    if snap is None:
+        return None
+    sent = SentSnapshot(max(offset, snap.length), frozenset(tool_key(p) for p in snap.parts))
+    return to_event(snap), sent
 
 
 def per_event_executor(base: type[Executor]) -> type[Executor]:
@@ -267,10 +294,24 @@ class Subscription:
             )
             target, owner = row.id, None
         # On a websocket, live deltas go out from the broker's fan-out loop (resolvers.delivery).
-        sink = delta_sink(StreamDelta)
-        answer = watch(
-            svc.db, svc.broker, target, offset, owner_id=owner, sink=sink, live=svc.engine
-        )
+        resumed = continued()
+        if resumed is None:
+            sink = delta_sink(StreamDelta)
+            answer = watch(
+                svc.db, svc.broker, target, offset, owner_id=owner, sink=sink, live=svc.engine
+            )
+        else:  # the snapshot went out before this operation ran: go on from its end
+            sent, sink = resumed
+            answer = watch(
+                svc.db,
+                svc.broker,
+                target,
+                sent.position,
+                owner_id=owner,
+                sink=sink,
+                live=svc.engine,
+                sent_tools=sent.tools,
+            )
         async for event in answer:
             if sink is not None:
                 if isinstance(event, Snapshot) and sink.send_event(to_event(event)):

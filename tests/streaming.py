@@ -83,6 +83,7 @@ def rebuild(events: list[dict[str, Any]], offset: int = 0) -> tuple[str, dict[st
     for item in items[1:]:
         assert end is None, f"event after the end: {item}"
         kind = item["__typename"]
+        assert kind != "StreamSnapshot", f"a second snapshot: {item}"
         if kind == "StreamDelta":
             assert item["offset"] == position, f"gap or overlap at {position}: {item}"
             text += item["text"]

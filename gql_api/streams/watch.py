@@ -48,6 +48,7 @@ async def watch(
     owner_id: str | None = None,
     sink: DeltaSink | None = None,
     live: LiveStreams | None = None,
+    sent_tools: frozenset[tuple[str, bool]] | None = None,
 ) -> AsyncIterator[dict[str, Any] | Snapshot]:
     """Yields a Snapshot, then delta/tool events, then one end event.
 
@@ -58,6 +59,10 @@ async def watch(
     DeltaSink); everything else (gaps, tools, RESYNC, the end) still comes out of the iterator.
 
     With `live`, the first snapshot of a stream this process generates comes from memory.
+
+    With `sent_tools`, the client has had its snapshot up to `offset` already, with those tool
+    calls (resolvers.first_events wrote it before this join): what came since is no snapshot
+    but a delta and tool events.
     """
     channel = feeds.stream_channel(stream_id)
     async with broker.subscribe(channel, merge=events.merge) as sub:
@@ -68,20 +73,28 @@ async def watch(
             if owner_id is not None:
                 raise NotFound("Stream not found")
             return
-        yield snap
-        if snap.finished:
-            yield snap.end_event()
-            return
-        position = max(offset, snap.length)
-        tools_seen = {_tool_key(p) for p in snap.parts}
-        del snap  # sent: its text (up to megabytes) is not kept while the subscriber stays
+        tools_seen = set(sent_tools or ())
 
         def unseen_tools(parts: list[dict[str, Any]], seq: int, at: int) -> list[dict[str, Any]]:
             # Tool events published before we subscribed but after the snapshot's flush are
             # found again here, whenever the database is read (gap, RESYNC, end).
-            fresh = [p for p in parts if _tool_key(p) not in tools_seen]
-            tools_seen.update(_tool_key(p) for p in fresh)
+            fresh = [p for p in parts if tool_key(p) not in tools_seen]
+            tools_seen.update(tool_key(p) for p in fresh)
             return [events.tool(seq, at, p) for p in fresh]
+
+        if sent_tools is None:
+            yield snap
+            tools_seen.update(tool_key(p) for p in snap.parts)
+        else:
+            if snap.text:
+                yield events.delta(snap.seq, offset, snap.text)
+            for event in unseen_tools(snap.parts, snap.seq, max(offset, snap.length)):
+                yield event
+        if snap.finished:
+            yield snap.end_event()
+            return
+        position = max(offset, snap.length)
+        del snap  # sent: its text (up to megabytes) is not kept while the subscriber stays
 
         def express(message: dict[str, Any]) -> bool:
             # The same rules as the loop's delta branch, for the case that needs no database.
@@ -148,7 +161,7 @@ async def watch(
                     yield events.delta(message["seq"], position, text[position - start :])
                     position = start + len(text)
             elif kind == "tool":
-                key = _tool_key(message["part"])
+                key = tool_key(message["part"])
                 if key not in tools_seen:
                     tools_seen.add(key)
                     yield message
@@ -165,7 +178,7 @@ async def watch(
                 return
 
 
-def _tool_key(part: dict[str, Any]) -> tuple[str, bool]:
+def tool_key(part: dict[str, Any]) -> tuple[str, bool]:
     return (str(part.get("id")), "result" in part)
 
 
