@@ -72,6 +72,11 @@ class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.connection_init_timeout_task = None
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if not _well_formed(message.get("payload")):
+            # Strawberry would fail on it with a TypeError and drop the connection (1006) or
+            # answer INTERNAL_SERVER_ERROR; the protocol's answer to a bad message is 4400.
+            await self.handle_invalid_message("Invalid subscribe payload")
+            return
         early = self._first_event(message)
         await super().handle_subscribe(message)
         # No suspension since _first_event: the event is as current as the operation is new.
@@ -97,9 +102,7 @@ class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
             or (limit is not None and len(self.operations) >= limit)
         ):
             return None
-        payload = cast(dict[str, Any], message).get("payload")
-        if not isinstance(payload, dict) or not isinstance(payload.get("variables") or {}, dict):
-            return None  # malformed: Strawberry answers it as it always does
+        payload = cast(dict[str, Any], message["payload"])
         call = first_events.early_call(self.schema, payload)  # type: ignore[arg-type]
         if call is None:
             return None
@@ -125,6 +128,18 @@ class LiveDeltaHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self._continued:
             self._continued.pop(id, None)
         super().forget_id(id)
+
+
+def _well_formed(payload: object) -> bool:
+    """A subscribe payload as graphql-transport-ws defines it (the query itself is Strawberry's
+    to judge)."""
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("variables") or {}, dict)
+        and isinstance(payload.get("operationName") or "", str)
+        and isinstance(payload.get("extensions") or {}, dict)
+    )
 
 
 def continued() -> tuple[Any, WebSocketDeltas] | None:

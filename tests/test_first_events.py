@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from gql_api.streams.snapshots import Snapshot
@@ -236,3 +237,32 @@ async def test_a_join_that_follows_an_early_snapshot_goes_on_with_a_delta(
     assert isinstance(delta, dict) and delta["type"] == "delta"
     assert (delta["offset"], delta["text"]) == (7, final[7:])
     assert isinstance(end, dict) and end["type"] == "end" and end["length"] == len(final)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "text",
+        {"query": 7},
+        {"query": EVENTS, "variables": ["not", "an", "object"]},
+        {"query": EVENTS, "variables": {}, "operationName": 3},
+    ],
+)
+async def test_a_malformed_subscribe_closes_the_socket_with_4400(
+    api: ApiServer, early: list[bool], payload: Any
+) -> None:
+    """As graphql-transport-ws says; Strawberry alone dropped the connection (1006) or answered
+    INTERNAL_SERVER_ERROR. Nothing reaches the early path."""
+    stream_id, _ = await live_answer(api)
+    ws = await socket(api)
+    try:
+        await make_known(ws, EVENTS, {"s": stream_id, "m": None, "o": 0})
+        await ws.send(json.dumps({"id": "bad", "type": "subscribe", "payload": payload}))
+        with pytest.raises(ConnectionClosed):
+            async with asyncio.timeout(10):
+                async for raw in ws:
+                    assert json.loads(raw).get("id") != "bad", raw
+    finally:
+        await ws.close()
+    assert (ws.close_code, ws.close_reason) == (4400, "Invalid subscribe payload")
+    assert early == []
