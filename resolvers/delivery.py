@@ -13,7 +13,9 @@ writes each subscriber's `next` frame itself (`gql_api.streams.watch.DeltaSink`)
 The snapshot a subscription starts with is written the same way, executed for its subscriber
 alone: passed up through Strawberry, it stayed referenced by the frames of every generator above
 the resolver until another event came through them, and with deltas written from here that can
-be the whole stream (up to megabytes of text per subscriber).
+be the whole stream (up to megabytes of text per subscriber). For a stream this process
+generates, that snapshot is even written before Strawberry runs the operation
+(resolvers/first_events.py, LiveDeltaHandler.handle_subscribe).
 
 Everything else (tool calls, the end, errors, gaps) still goes through Strawberry.
 """
