@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import struct
 from collections.abc import Coroutine
 from contextvars import ContextVar
 from typing import Any, Protocol, cast
@@ -37,6 +38,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 from gql_api.context import Context
 from resolvers import first_events
@@ -202,8 +205,10 @@ class WebSocketDeltas:
         """A whole event object (the snapshot), executed for this subscriber alone."""
         if not self._open():
             return False
-        payload = self._encoder.encode(root)
-        return payload is not None and self._write(payload)
+        message = self._encoder.encode_next(root, self._operation.id)
+        if message is None:
+            return False
+        return write_text_now(self._send, message) or self._write_text(message.decode())
 
     def _open(self) -> bool:
         operation = self._operation
@@ -217,8 +222,10 @@ class WebSocketDeltas:
         return not operation.completed and self._operations.get(operation.id) is operation
 
     def _write(self, payload: str) -> bool:
-        frame = {"type": "websocket.send", "text": self._prefix + payload + "}"}
-        started = run_eagerly(self._send(frame))
+        return self._write_text(self._prefix + payload + "}")
+
+    def _write_text(self, text: str) -> bool:
+        started = run_eagerly(self._send({"type": "websocket.send", "text": text}))
         if started is False:
             return False
         if started is not True:
@@ -235,6 +242,39 @@ class WebSocketDeltas:
             raise ConnectionError("a delta frame was not written")
         # A frame that failed to go out fails the subscription rather than leave a gap in it.
         writing.result()
+
+
+def write_text_now(send: Any, message: bytes) -> bool:
+    """What uvicorn's `websocket.send` does with a text frame, for one already UTF-8: without
+    the round trip through str (a decode and an encode, two more copies of a snapshot that can
+    be megabytes, each a fresh allocation). Only where uvicorn would write at once itself, with
+    the same checks; False otherwise, and the caller sends it the usual way."""
+    server = getattr(send, "__self__", None)
+    if not isinstance(server, WebSocketsSansIOProtocol):
+        return False
+    if (
+        not server.writable.is_set()
+        or server.disconnected
+        or not server.handshake_complete
+        or server.close_sent
+        or server.initial_response is not None
+    ):
+        return False
+    conn = server.conn
+    if conn.state is not State.OPEN or conn.expect_continuation_frame or conn.extensions:
+        return False
+    # What websockets' Frame.serialize would build, without copying the payload into it.
+    server.transport.writelines((text_frame_header(len(message)), message))
+    return True
+
+
+def text_frame_header(size: int) -> bytes:
+    """The header of a final, unmasked (server to client) text frame of `size` bytes."""
+    if size < 126:
+        return struct.pack("!BB", 0x81, size)
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size)
+    return struct.pack("!BBQ", 0x81, 127, size)
 
 
 def run_eagerly(coro: Coroutine[Any, Any, None]) -> bool | asyncio.Task[None]:

@@ -70,8 +70,20 @@ class DeltaEncoder:
         return payload
 
     def encode(self, root: object) -> str | None:
-        """JSON of `{"data": ...}` for one event object (not remembered: a snapshot is one
-        subscriber's), or None if it did not execute cleanly."""
+        """JSON of `{"data": ...}` for one event object (not remembered), or None if it did not
+        execute cleanly."""
+        data = self._execute(root)
+        return None if data is None else orjson.dumps({"data": data}).decode()
+
+    def encode_next(self, root: object, operation_id: str) -> bytes | None:
+        """The whole `next` message for one event object, UTF-8: for a snapshot, which is one
+        subscriber's and can be megabytes, one buffer rather than a copy per step."""
+        data = self._execute(root)
+        if data is None:
+            return None
+        return orjson.dumps({"id": operation_id, "type": "next", "payload": {"data": data}})
+
+    def _execute(self, root: object) -> dict[str, Any] | None:
         result = execute(
             self._schema,
             self._document,
@@ -83,9 +95,9 @@ class DeltaEncoder:
             if asyncio.iscoroutine(result):
                 result.close()
             return None
-        if result.errors:
+        if result.errors or result.data is None:
             return None
-        return orjson.dumps({"data": result.data}).decode()
+        return result.data
 
 
 class PayloadCache:

@@ -78,15 +78,18 @@ class Writes:
         self.small_buffers = False  # shrink the server's socket buffers at the first write
         shrunk: set[int] = set()
         real = resolvers.delivery.run_eagerly
+        real_now = resolvers.delivery.write_text_now
 
-        def counting(coro: Any) -> Any:
-            frame = coro.cr_frame.f_locals.get("message", {})
-            server = coro.cr_frame.f_locals.get("self")  # uvicorn's protocol: send is its method
+        def shrink(server: Any) -> None:
             if self.small_buffers and id(server) not in shrunk:
                 shrunk.add(id(server))
                 server.transport.set_write_buffer_limits(high=4096)
                 sock = server.transport.get_extra_info("socket")
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+
+        def counting(coro: Any) -> Any:
+            frame = coro.cr_frame.f_locals.get("message", {})
+            shrink(coro.cr_frame.f_locals.get("self"))  # uvicorn's protocol: send is its method
             started = real(coro)
             if started is not False:
                 self.texts.append(frame.get("text", ""))
@@ -94,7 +97,15 @@ class Writes:
                 self.suspended.append(started)
             return started
 
+        def counting_now(send: Any, message: bytes) -> bool:
+            shrink(send.__self__)
+            written: bool = real_now(send, message)
+            if written:
+                self.texts.append(message.decode())
+            return written
+
         monkeypatch.setattr(resolvers.delivery, "run_eagerly", counting)
+        monkeypatch.setattr(resolvers.delivery, "write_text_now", counting_now)
 
 
 @pytest.fixture

@@ -13,14 +13,16 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
 from websockets.typing import Subprotocol
 
 from gql_api.streams.snapshots import Snapshot
 from gql_api.streams.watch import watch
 from resolvers import first_events
-from resolvers.delivery import LiveDeltaHandler
+from resolvers.delivery import LiveDeltaHandler, text_frame_header
 from resolvers.streams import StreamDelta, early_snapshot
-from tests.conftest import make_settings
+from tests.conftest import make_settings, unflushed_settings
 from tests.streaming import EVENTS, new_conversation, rebuild, send, stored_answer, wait_finished
 from tests.support import ApiServer, start_api
 
@@ -266,3 +268,50 @@ async def test_a_malformed_subscribe_closes_the_socket_with_4400(
         await ws.close()
     assert (ws.close_code, ws.close_reason) == (4400, "Invalid subscribe payload")
     assert early == []
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 1_200_000])
+def test_a_text_frame_header_is_what_websockets_reads(size: int) -> None:
+    payload = ("é" * size).encode()[:size]
+    reader = StreamReader()
+    reader.feed_data(text_frame_header(size) + payload)
+    parser = Frame.parse(reader.read_exact, mask=False)
+    with pytest.raises(StopIteration) as parsed:
+        next(parser)
+    frame = parsed.value.value
+    assert (frame.opcode, frame.fin, bytes(frame.data)) == (Opcode.TEXT, True, payload)
+
+
+async def test_a_large_early_snapshot_reaches_a_websocket_client_whole(
+    tmp_path: Path, database_url: str, early: list[bool]
+) -> None:
+    """Over 64 KB: the frame's 8-byte length, written header and payload apart."""
+    settings = unflushed_settings(tmp_path, database_url).model_copy(
+        update={"demo_token_delay_seconds": 0.0}
+    )
+    async with start_api(settings) as api:
+        provider = api.services.provider
+        sent = await send(api, await new_conversation(api), "long [demo:words=12000]")
+        stream_id = sent["stream"]["id"]
+        variables = {"s": stream_id, "m": None, "o": 0}
+        ws = await socket(api)
+        try:
+            await make_known(ws, EVENTS, variables)
+            async with asyncio.timeout(30):
+                while api.services.engine._running[stream_id].buf.length < 70_000:
+                    await asyncio.sleep(0.001)
+            provider._token_delay = 0.005  # type: ignore[attr-defined]  # live while we join
+            await ws.send(subscribe("big", EVENTS, variables))
+            async with asyncio.timeout(30):
+                while (first := json.loads(await ws.recv())).get("id") != "big":
+                    pass
+            await ws.send(json.dumps({"id": "big", "type": "complete"}))
+        finally:
+            provider._token_delay = 0.0  # type: ignore[attr-defined]
+            await ws.close()
+        await wait_finished(api, stream_id)
+        final = (await stored_answer(api, sent["assistantMessage"]["id"]))["content"]
+    assert early == [True]
+    assert first["type"] == "next", first
+    text = first["payload"]["data"]["streamEvents"]["text"]
+    assert len(text.encode()) >= 70_000 and final.startswith(text)
