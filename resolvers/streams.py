@@ -295,23 +295,22 @@ class Subscription:
             target, owner = row.id, None
         # On a websocket, live deltas go out from the broker's fan-out loop (resolvers.delivery).
         resumed = continued()
+        sent_tools = None
         if resumed is None:
             sink = delta_sink(StreamDelta)
-            answer = watch(
-                svc.db, svc.broker, target, offset, owner_id=owner, sink=sink, live=svc.engine
-            )
         else:  # the snapshot went out before this operation ran: go on from its end
             sent, sink = resumed
-            answer = watch(
-                svc.db,
-                svc.broker,
-                target,
-                sent.position,
-                owner_id=owner,
-                sink=sink,
-                live=svc.engine,
-                sent_tools=sent.tools,
-            )
+            offset, sent_tools = sent.position, sent.tools
+        answer = watch(
+            svc.db,
+            svc.broker,
+            target,
+            offset,
+            owner_id=owner,
+            sink=sink,
+            live=svc.engine,
+            sent_tools=sent_tools,
+        )
         async for event in answer:
             if sink is not None:
                 if isinstance(event, Snapshot) and sink.send_event(to_event(event)):

@@ -173,11 +173,10 @@ async def test_a_complete_right_after_the_subscribe_leaves_nothing_behind(
 ) -> None:
     stream_id, _ = await live_answer(api)
     variables = {"s": stream_id, "m": None, "o": 0}
+    before = api.services.broker.stats().subscriptions  # none of this socket's yet
     ws = await socket(api)
     try:
         await make_known(ws, EVENTS, variables)
-        await asyncio.sleep(0.1)
-        before = api.services.broker.stats().subscriptions
         for op in range(10):  # both in one read: the operation's task has not started
             await ws.send(subscribe(f"c{op}", EVENTS, variables))
             await ws.send(json.dumps({"id": f"c{op}", "type": "complete"}))
