@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import gc
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
@@ -24,6 +25,8 @@ from gql_api.auth import bearer_token
 from gql_api.context import Context
 from gql_api.errors import ChatError
 from gql_api.files import router as files_router
+from gql_api.metrics import CONTENT_TYPE, Metrics
+from gql_api.observe import OperationObserver, RequestLog
 from gql_api.runtime import build_services
 from gql_api.services import Services
 from gql_api.settings import Settings
@@ -32,6 +35,9 @@ from resolvers.delivery import SERVER_SEND, LiveDeltaHandler
 from resolvers.delta_payloads import PayloadCache
 from resolvers.schema import build_schema
 from resolvers.streams import per_event_executor
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 log = logging.getLogger("chatgql")
 
@@ -128,18 +134,33 @@ class ChatAPI(FastAPI):
             await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """The app; with `CHATGQL_OTEL` its traces go to `tracer_provider` (default: one built from
+    the OTEL_* variables, shut down with the app)."""
     settings = settings or Settings()
+    metrics = Metrics()  # this app's own registry: tests build many apps in one process
+    counted = metrics if settings.metrics else None
+    owned_provider = None
+    if settings.otel and tracer_provider is None:
+        from gql_api.tracing import build_provider
+
+        tracer_provider = owned_provider = build_provider()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with build_services(settings) as services:
-            # What exists now (modules, schema, ORM mappings: ~150k objects) lives as long as the
-            # process; leaving it out of garbage collection takes ~30 ms off every full
-            # collection, which would otherwise stall every stream's delivery while it runs.
-            gc.collect()
-            gc.freeze()
-            yield {"services": services}
+        try:
+            async with build_services(settings, metrics) as services:
+                # What exists now (modules, schema, ORM mappings: ~150k objects) lives as long
+                # as the process; leaving it out of garbage collection takes ~30 ms off every
+                # full collection, which would otherwise stall every stream's delivery.
+                gc.collect()
+                gc.freeze()
+                yield {"services": services}
+        finally:
+            if owned_provider is not None:
+                owned_provider.shutdown()  # exports the spans still batched
 
     async def get_context(connection: HTTPConnection) -> Context:
         services: Services = connection.state.services
@@ -147,6 +168,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     schema = build_schema(settings)
     schema.execution_context_class = per_event_executor(schema.execution_context_class)
+    observers: list[Any] = [lambda: OperationObserver(counted)]
+    if settings.otel and tracer_provider is not None:
+        from gql_api.tracing import graphql_extension
+
+        observers.append(graphql_extension(tracer_provider))
+    schema.extensions = (*observers, *schema.extensions)
     router = ChatRouter(
         schema,
         context_getter=get_context,
@@ -165,6 +192,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.include_router(files_router)
     app.add_middleware(GraphQLUploadGuard, path=GRAPHQL_PATH)
+    app.add_middleware(RequestLog, metrics=counted)
+    if settings.otel and tracer_provider is not None:
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        app.add_middleware(OpenTelemetryMiddleware, tracer_provider=tracer_provider)
+    if settings.metrics:
+        token = settings.metrics_token
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics_endpoint(request: Request) -> Response:
+            if token is not None:
+                given = request.headers.get("authorization", "")
+                if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                    return Response(
+                        "metrics need 'Authorization: Bearer <CHATGQL_METRICS_TOKEN>'\n",
+                        status_code=401,
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )
+            return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     @app.get("/health")
     async def health(connection: HTTPConnection) -> JSONResponse:

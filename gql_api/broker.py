@@ -61,6 +61,7 @@ class BrokerStats:
     queued: int
     tasks: int  # pump and watchdog tasks alive
     reconnects: int
+    delivered: int = 0  # events handed to local subscribers since start
 
 
 class Subscription:
@@ -252,6 +253,7 @@ class Broker:
         self._dirty = False  # the upstream lost a listener or a pump: rebuild it
         self._healthy = False
         self._reconnects = 0
+        self._delivered = 0
 
     @property
     def healthy(self) -> bool:
@@ -313,7 +315,16 @@ class Broker:
             queued=sum(len(sub._items) for sub in subs),
             tasks=sum(not task.done() for task in self._tasks),
             reconnects=self._reconnects,
+            delivered=self._delivered,
         )
+
+    def subscriber_counts(self) -> dict[str, int]:
+        """Live subscriptions by channel kind: the part of a channel's name before its ':'."""
+        counts: dict[str, int] = {}
+        for name, ch in self._channels.items():
+            kind = name.partition(":")[0]
+            counts[kind] = counts.get(kind, 0) + len(ch.subs)
+        return counts
 
     @asynccontextmanager
     async def _subscription(self, channel: str, merge: Merge | None) -> AsyncIterator[Subscription]:
@@ -361,6 +372,7 @@ class Broker:
                 while True:
                     event = _decode(await source.get())
                     if event is not None:
+                        self._delivered += len(ch.subs)
                         for sub in ch.subs:
                             sub._offer(event)
         except Exception as exc:  # subscribe or unsubscribe failed: the backend is in trouble

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import logging
 import sys
 from typing import Any
 
+from gql_api import logs
 from gql_api.db import Database
 from gql_api.migrate import upgrade
 from gql_api.settings import Settings
@@ -68,7 +68,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=host,
         port=port,
         workers=1,
-        log_level=args.log_level,
+        # chatgql's own access line (gql_api/observe.py) carries the request id and the
+        # GraphQL error codes; the logging set up by main() formats uvicorn's lines too.
+        log_config=None,
+        access_log=False,
         **SERVER_OPTIONS,
     )
     return 0
@@ -81,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--dev-user", default="dev", help="subject of the printed dev token")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), help="CHATGQL_LOG_LEVEL"
+    )
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="bring the database to the newest schema")
     migrate.set_defaults(func=cmd_migrate)
@@ -92,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--hours", type=float, default=24 * 7)
     token.set_defaults(func=cmd_token)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    result: int = args.func(Settings(), args)
+    settings = Settings()
+    if getattr(args, "log_level", None):
+        settings = settings.model_copy(update={"log_level": args.log_level})
+    logs.configure(settings.log_format, settings.log_level)
+    result: int = args.func(settings, args)
     return result
 
 

@@ -171,6 +171,7 @@ async def upload(request: Request) -> Response:
             media_type=content_type,
             conversation_id=request.query_params.get("conversationId"),
         )
+        services.metrics.upload_bytes.inc(row.size)
     except ChatError as exc:
         return chat_error_response(exc, close=not await body.drain())
     except ClientDisconnect:

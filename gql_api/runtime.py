@@ -16,6 +16,7 @@ from gql_api.broker import Broker
 from gql_api.db import Database
 from gql_api.domain.attachments import collect_orphans
 from gql_api.domain.users import UserDirectory
+from gql_api.metrics import Metrics
 from gql_api.providers.base import ModelProvider
 from gql_api.providers.demo import DemoProvider
 from gql_api.services import Services
@@ -42,13 +43,33 @@ def make_provider(settings: Settings) -> ModelProvider:
     return DemoProvider(token_delay=settings.demo_token_delay_seconds)
 
 
+class ServiceSources:
+    """What /metrics reads from the engine and the broker when it is scraped."""
+
+    def __init__(self, engine: StreamEngine, broker: Broker) -> None:
+        self._engine, self._broker = engine, broker
+
+    def active_answers(self) -> int:
+        return self._engine.active
+
+    def subscribers(self) -> dict[str, int]:
+        return self._broker.subscriber_counts()
+
+    def broker_counts(self) -> tuple[int, int]:
+        stats = self._broker.stats()
+        return stats.delivered, stats.reconnects
+
+
 def new_node_id() -> str:
     """Names this process in stream rows, so others can reach it (stop) or sweep it (crash)."""
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 @asynccontextmanager
-async def build_services(settings: Settings) -> AsyncIterator[Services]:
+async def build_services(
+    settings: Settings, metrics: Metrics | None = None
+) -> AsyncIterator[Services]:
+    metrics = metrics or Metrics()
     async with AsyncExitStack() as stack:
         db = Database(settings.database_url, echo=settings.database_echo)
         stack.push_async_callback(db.dispose)
@@ -71,6 +92,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             store=store,
             settings=settings,
             node_id=node_id,
+            metrics=metrics,
         )
         await engine.start()
         stack.push_async_callback(engine.close)
@@ -85,7 +107,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             store=store,
             engine=engine,
             node_id=node_id,
+            metrics=metrics,
         )
+        stack.callback(metrics.read_from(ServiceSources(engine, broker)))
         background = [
             asyncio.create_task(
                 jobs.every(

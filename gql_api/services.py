@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gql_api.auth import TokenVerifier
 from gql_api.db import Database
 from gql_api.domain.users import UserDirectory
+from gql_api.metrics import Metrics
 from gql_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,3 +31,4 @@ class Services:
     store: ObjectStore
     engine: StreamEngine
     node_id: str
+    metrics: Metrics = field(default_factory=Metrics)

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     attachment_cleanup_interval_seconds: float = 3600.0
     attachment_orphan_grace_seconds: float = 3600.0
 
+    # Operations: Prometheus metrics at /metrics (each process its own), logs, tracing.
+    metrics: bool = True
+    metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <it>`
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # OpenTelemetry traces, exported as the standard OTEL_* variables say (needs the `otel` extra)
+    otel: bool = False
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         if self.env == "production" and not self.jwt_jwks_url:

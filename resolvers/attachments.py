@@ -96,6 +96,7 @@ class Mutation:
                 media_type=value.content_type,
                 conversation_id=conversation_id,
             )
+            s.metrics.upload_bytes.inc(row.size)
         finally:
             if isinstance(value, UploadFile):
                 await value.close()  # the spooled temporary file

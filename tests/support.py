@@ -97,12 +97,13 @@ async def subscribe_all(
 
 
 @asynccontextmanager
-async def start_api(settings: Settings) -> AsyncIterator[ApiServer]:
-    """Migrate, then serve the real app under uvicorn on a free loopback port."""
+async def start_api(settings: Settings, **app_options: Any) -> AsyncIterator[ApiServer]:
+    """Migrate, then serve the real app (`create_app(settings, **app_options)`) under uvicorn on
+    a free loopback port."""
     db = Database(settings.database_url)
     await upgrade(db)
     await db.dispose()
-    app = create_app(settings)
+    app = create_app(settings, **app_options)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

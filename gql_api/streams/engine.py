@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from gql_api import feeds
 from gql_api.broker import RESYNC, Broker
 from gql_api.db import Database
 from gql_api.errors import ProviderError
+from gql_api.metrics import Metrics
 from gql_api.providers.base import (
     Block,
     Finished,
@@ -65,6 +67,8 @@ class Generation:
     finishing: bool = False  # its terminal state is being written: no more cancelling
     done: asyncio.Event = field(default_factory=asyncio.Event)
     transcript: Transcript = field(default_factory=Transcript)
+    requested_at: float | None = None  # monotonic, for the model's time to first token
+    first_text_at: float | None = None
 
 
 class StreamEngine:
@@ -78,7 +82,9 @@ class StreamEngine:
         store: ObjectStore,
         settings: Settings,
         node_id: str,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         self._db, self._broker, self._provider = db, broker, provider
         self._tools, self._store, self._settings = tools, store, settings
         self.node_id = node_id
@@ -89,6 +95,7 @@ class StreamEngine:
             max_chars=settings.flush_max_bytes,
             heartbeat_interval=settings.heartbeat_interval_seconds,
             on_signal=self._on_signal,
+            on_flushed=self.metrics.flush_seconds.observe,
         )
         self._running: dict[str, Generation] = {}
         self._control: asyncio.Task[None] | None = None
@@ -119,6 +126,11 @@ class StreamEngine:
         self._running[stream_id] = gen
         self.flusher.track(buf)
         gen.task = asyncio.create_task(self._generate(gen), name=f"chatgql-stream-{stream_id}")
+
+    @property
+    def active(self) -> int:
+        """Answers this process generates now."""
+        return len(self._running)
 
     def is_running(self, stream_id: str) -> bool:
         return stream_id in self._running
@@ -230,6 +242,7 @@ class StreamEngine:
             except Exception:
                 log.exception("generation of stream %s failed", gen.stream_id)
                 status, error = "failed", ("INTERNAL_SERVER_ERROR", "The answer failed")
+            self._count_finished(gen)
             gen.finishing = True
             await self._finish(gen, status, error)
         except StreamGone:
@@ -257,12 +270,14 @@ class StreamEngine:
                 tools=tools,
             )
             self.model_calls += 1
+            gen.requested_at = gen.requested_at or time.monotonic()
             text: list[str] = []
             calls: list[tuple[ToolCall, dict[str, Any]]] = []
             stop_reason = "end_turn"
             async with contextlib.aclosing(self._provider.stream(request)) as stream:
                 async for event in stream:
                     if isinstance(event, TextDelta) and event.text:
+                        self._count_text(gen)
                         seq, offset = buf.add_text(event.text)
                         gen.transcript.append(event.text)
                         text.append(event.text)
@@ -302,6 +317,18 @@ class StreamEngine:
                 ModelMessage(role="assistant", content=[*said, *uses]),
                 ModelMessage(role="user", content=results),
             ]
+
+    def _count_text(self, gen: Generation) -> None:
+        self.metrics.deltas.inc()
+        if gen.first_text_at is None:
+            gen.first_text_at = time.monotonic()
+            waited = gen.first_text_at - (gen.requested_at or gen.first_text_at)
+            self.metrics.first_token_seconds.observe(waited)
+
+    def _count_finished(self, gen: Generation) -> None:
+        if gen.first_text_at is not None:
+            seconds = time.monotonic() - gen.first_text_at
+            self.metrics.answer_finished(gen.output_tokens, seconds)
 
     async def _update_part(self, buf: StreamBuffer, part: dict[str, Any]) -> None:
         index = next((i for i, p in enumerate(buf.parts) if p["id"] == part["id"]), None)

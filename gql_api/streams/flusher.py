@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -148,8 +149,10 @@ class Flusher:
         max_chars: int,
         heartbeat_interval: float,
         on_signal: Callable[[StreamBuffer], None],
+        on_flushed: Callable[[float], None] | None = None,
     ) -> None:
         self._db = db
+        self._on_flushed = on_flushed  # seconds one flush transaction took
         self._on_signal = on_signal
         self._node_id = node_id
         self._interval = interval
@@ -218,6 +221,7 @@ class Flusher:
             ]
             if not buffers:
                 return
+            started = time.perf_counter()
             try:
                 async with self._db.write() as session:
                     committed = await write_progress(session, buffers, self._node_id)
@@ -230,6 +234,8 @@ class Flusher:
                         done.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
                 raise
             self.transactions += 1
+            if self._on_flushed is not None:
+                self._on_flushed(time.perf_counter() - started)
             committed()
             for buf, _, done in finishing:
                 self.untrack(buf.stream_id)
