@@ -57,15 +57,29 @@ def _text(value: object) -> str:
     return "-" if value is None else str(value)
 
 
+# Loggers of this project; CHATGQL_LOG_LEVEL=debug opens these only. Libraries stay at info
+# and above: at debug they dump what passes through them (aiosqlite and asyncpg the statements'
+# parameters, the anthropic SDK its request bodies, websockets its frames), message text
+# included.
+OWN_LOGGERS = ("chatgql", "gql_api", "resolvers", "models")
+
+
+class _Handler(logging.StreamHandler):
+    """The handler `configure` installs (and replaces when called again)."""
+
+
 def configure(log_format: str, level: str) -> None:
     """The root logger writes to stderr in `log_format`; uvicorn's loggers go through it."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Handler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    own = logging.getLevelNamesMapping()[level.upper()]
+    root.setLevel(max(own, logging.INFO))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(own)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
