@@ -198,7 +198,7 @@ def create_app(
 
         app.add_middleware(OpenTelemetryMiddleware, tracer_provider=tracer_provider)
     if settings.metrics:
-        token = settings.metrics_token
+        token = settings.metrics_token or None  # empty (as compose passes an unset one): open
 
         @app.get("/metrics", include_in_schema=False)
         async def metrics_endpoint(request: Request) -> Response:
