@@ -16,7 +16,17 @@ from pathlib import Path
 
 import psutil
 
-from bench import fanout, http_list, latency, many_streams, memory, options, resume, writes
+from bench import (
+    fanout,
+    http_list,
+    latency,
+    many_streams,
+    memory,
+    observability,
+    options,
+    resume,
+    writes,
+)
 from bench.context import RunContext
 from bench.report import Section, table, write
 
@@ -28,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[RunContext], Section]] = {
     "resume": resume.run,
     "memory": memory.run,
     "http": http_list.run,
+    "observability": observability.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from bench import options
 from bench.counters import WriteCounters
 from bench.provider import Gates, StampedProvider
-from gql_api import runtime
+from gql_api import logs, runtime
 from gql_api.app import create_app
 from gql_api.cli import SERVER_OPTIONS
 from gql_api.db import Database
@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     settings = Settings().model_copy(update={"host": "127.0.0.1", "port": args.port})
+    logs.configure(settings.log_format, settings.log_level)  # as `chatgql serve` does
     asyncio.run(_migrate(settings.database_url))
 
     counters = WriteCounters()
@@ -118,6 +119,8 @@ def main() -> None:
         port=args.port,
         workers=1,
         log_level="warning",
+        log_config=None,
+        access_log=False,  # chatgql's own access line instead, as `chatgql serve` runs
         **SERVER_OPTIONS,
     )
 
