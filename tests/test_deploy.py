@@ -103,13 +103,14 @@ pid {directory}/nginx.pid;
 error_log {directory}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    access_log {directory}/access.log;
     client_body_temp_path {temp["body"]};
     proxy_temp_path {temp["proxy"]};
     fastcgi_temp_path {temp["fastcgi"]};
     uwsgi_temp_path {temp["uwsgi"]};
     scgi_temp_path {temp["scgi"]};
     include {site};
+    log_format ids '$chatgql_request_id $status';
+    access_log {directory}/access.log ids;
 }}
 """
     )
@@ -234,7 +235,11 @@ async def test_queries_and_live_answers_through_nginx(proxied: Proxied) -> None:
         made = await remote.http.post(
             f"{proxied.nginx.url}/graphql", json={"query": "{ __typename }"}
         )
-        assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+        made_id = made.headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", made_id)
+        # the id nginx made is the one chatgql logs and echoes
+        access = (proxied.nginx.directory / "access.log").read_text().split("\n")
+        assert f"{made_id} 200" in access
     after = [graphql_requests(node) for node in proxied.replicas]
     assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
 
