@@ -61,7 +61,8 @@ class BrokerStats:
     queued: int
     tasks: int  # pump and watchdog tasks alive
     reconnects: int
-    delivered: int = 0  # events handed to local subscribers since start
+    # events handed to local subscribers since start; a running total, not state left behind
+    delivered: int = field(default=0, compare=False)
 
 
 class Subscription:
