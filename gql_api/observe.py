@@ -128,6 +128,37 @@ class RequestLog:
                 access_log.log(level, "%s %s %s", method, route, status, extra={FIELDS: fields})
 
 
+def operation_finished(
+    metrics: Metrics | None,
+    *,
+    scope: Any,
+    op_type: str,
+    root: str,
+    name: str | None,
+    user_id: str | None,
+    codes: list[str],
+    seconds: float,
+) -> None:
+    """Count an operation and give it its line: on the request's access line over HTTP (the
+    scope holds a record), a line of its own otherwise. `root` must be a field of the schema
+    or "unknown". For transports that run an operation outside Strawberry's pipeline too."""
+    if metrics is not None:
+        metrics.operations.labels(op_type, root).inc()
+        metrics.operation_seconds.labels(op_type).observe(seconds)
+        for code in codes:
+            metrics.errors.labels(op_type, root, code).inc()
+    record = scope.get(RECORD) if isinstance(scope, dict) else None
+    standalone = record is None
+    if record is None:  # over a websocket: this operation's own line
+        headers = scope.get("headers", []) if isinstance(scope, dict) else []
+        record = OperationRecord(request_id_from(headers))
+    record.name = (name or "")[:NAME_CHARS] or None
+    record.type, record.root, record.codes, record.user = op_type, root, codes, user_id
+    if standalone and operation_log.isEnabledFor(logging.INFO):
+        fields = {**record.fields(), "duration_ms": round(seconds * 1000, 2)}
+        operation_log.info("%s %s", op_type, root, extra={FIELDS: fields})
+
+
 class OperationObserver(SchemaExtension):
     """Per GraphQL operation: counts by type and root field, errors by code, duration."""
 
@@ -143,26 +174,18 @@ class OperationObserver(SchemaExtension):
         op_type, root = self._operation()
         errors = context.pre_execution_errors or (context.result.errors if context.result else None)
         codes = [_code(error) for error in errors or ()]
-        metrics = self._metrics
-        if metrics is not None:
-            metrics.operations.labels(op_type, root).inc()
-            metrics.operation_seconds.labels(op_type).observe(seconds)
-            for code in codes:
-                metrics.errors.labels(op_type, root, code).inc()
-        request = getattr(context.context, "request", None)
-        scope = getattr(request, "scope", None)
-        record = scope.get(RECORD) if isinstance(scope, dict) else None
-        standalone = record is None
-        if record is None:  # over a websocket: this operation's own line
-            headers = scope.get("headers", []) if isinstance(scope, dict) else []
-            record = OperationRecord(request_id_from(headers))
         user = getattr(context.context, "user", None)
-        record.name = (context.operation_name or "")[:NAME_CHARS] or None
-        record.type, record.root, record.codes = op_type, root, codes
-        record.user = getattr(user, "id", None)
-        if standalone and operation_log.isEnabledFor(logging.INFO):
-            fields = {**record.fields(), "duration_ms": round(seconds * 1000, 2)}
-            operation_log.info("%s %s", op_type, root, extra={FIELDS: fields})
+        request = getattr(context.context, "request", None)
+        operation_finished(
+            self._metrics,
+            scope=getattr(request, "scope", None),
+            op_type=op_type,
+            root=root,
+            name=context.operation_name,
+            user_id=getattr(user, "id", None),
+            codes=codes,
+            seconds=seconds,
+        )
 
     def _operation(self) -> tuple[str, str]:
         """(type, root field); names the schema does not know become "unknown", so a client
