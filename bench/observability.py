@@ -4,7 +4,9 @@ Two servers, identical but for their settings: `off` counts nothing (CHATGQL_MET
 no /metrics) and logs warnings only; `on` counts everything, writes a JSON line per request
 and operation, and is scraped every 5 s while it works (Prometheus scrapes every 15 s or
 so: this is a harsher case). Runs alternate (off, on, then on, off, ...) on a machine that may
-be shared, and the medians are compared. Target: each figure moves by less than 5%.
+be shared, and the medians are compared. Target: each figure moves by less than 5%: fan-out
+throughput, latency p50 and p99, and the server's CPU per delivered frame (the cost itself,
+which competing processes disturb less than the wall-clock figures).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from statistics import median
+from typing import Any
 
 import httpx
 
@@ -53,6 +56,13 @@ def scraping(server: Server) -> Iterator[list[int]]:
         thread.join(15)
 
 
+def per_frame(
+    cpu: dict[tuple[str, str], list[float]], bench: str, mode: str, values: dict[str, Any]
+) -> None:
+    if values.get("server_us_per_frame") is not None:
+        cpu.setdefault((bench, mode), []).append(values["server_us_per_frame"])
+
+
 def run(ctx: RunContext) -> Section:
     section = Section("observability")
     repeats = 2 if ctx.quick else 4
@@ -71,6 +81,9 @@ def run(ctx: RunContext) -> Section:
     tokens_per_s: dict[str, list[float]] = {"off": [], "on": []}
     p50: dict[str, list[float]] = {"off": [], "on": []}
     p99: dict[str, list[float]] = {"off": [], "on": []}
+    # Server CPU per delivered frame: the cost itself, steadier than wall-clock figures when
+    # other processes compete for the cores.
+    cpu: dict[tuple[str, str], list[float]] = {}
     with (
         ctx.chatgql("observability-off", **MODES["off"]) as off,
         ctx.chatgql("observability-on", **MODES["on"]) as on,
@@ -95,6 +108,7 @@ def run(ctx: RunContext) -> Section:
                             **values,
                         )
                         tokens_per_s[mode].append(values["tokens_per_s"])
+                        per_frame(cpu, "fanout", mode, values)
                         load_avg = load_average()
                         values = run_chatgql(server, api, latency)
                         section.figure(
@@ -105,6 +119,7 @@ def run(ctx: RunContext) -> Section:
                         )
                         p50[mode].append(values["p50_ms"])
                         p99[mode].append(values["p99_ms"])
+                        per_frame(cpu, "latency", mode, values)
         finally:
             for api in apis.values():
                 api.close()
@@ -125,5 +140,16 @@ def run(ctx: RunContext) -> Section:
             1 + LIMIT,
             higher=False,
             detail=f"{on_ms} ms vs {off_ms} ms, {runs}",
+        )
+    for bench in ("fanout", "latency"):
+        if not cpu.get((bench, "on")) or not cpu.get((bench, "off")):
+            continue  # too few frames per second for a figure (bench/runs.py)
+        on_us, off_us = median(cpu[(bench, "on")]), median(cpu[(bench, "off")])
+        section.target(
+            f"{bench}: server CPU per frame on/off",
+            ratio(on_us, off_us),
+            1 + LIMIT,
+            higher=False,
+            detail=f"{on_us} us vs {off_us} us, {runs}",
         )
     return section
