@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
@@ -25,7 +24,7 @@ from gql_api.auth import bearer_token
 from gql_api.context import Context
 from gql_api.errors import ChatError
 from gql_api.files import router as files_router
-from gql_api.metrics import CONTENT_TYPE, Metrics
+from gql_api.metrics import Metrics, metrics_endpoint
 from gql_api.observe import OperationObserver, RequestLog
 from gql_api.runtime import build_services
 from gql_api.services import Services
@@ -198,19 +197,9 @@ def create_app(
 
         app.add_middleware(OpenTelemetryMiddleware, tracer_provider=tracer_provider)
     if settings.metrics:
-        token = settings.metrics_token or None  # empty (as compose passes an unset one): open
-
-        @app.get("/metrics", include_in_schema=False)
-        async def metrics_endpoint(request: Request) -> Response:
-            if token is not None:
-                given = request.headers.get("authorization", "")
-                if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                    return Response(
-                        "metrics need 'Authorization: Bearer <CHATGQL_METRICS_TOKEN>'\n",
-                        status_code=401,
-                        headers={"WWW-Authenticate": "Bearer"},
-                    )
-            return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+        # empty (as compose passes an unset variable): open
+        endpoint = metrics_endpoint(metrics, token=settings.metrics_token or None)
+        app.add_api_route("/metrics", endpoint, methods=["GET"], include_in_schema=False)
 
     @app.get("/health")
     async def health(connection: HTTPConnection) -> JSONResponse:

@@ -11,12 +11,15 @@ read when /metrics is scraped, so they cost nothing between scrapes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hmac
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds: from a fast in-process query to a slow model or a long subscription.
@@ -161,3 +164,23 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def metrics_endpoint(
+    metrics: Metrics, *, token: str | None
+) -> Callable[[Request], Awaitable[Response]]:
+    """GET /metrics: the exposition, behind `Authorization: Bearer <token>` when one is set."""
+    expected = f"Bearer {token}".encode() if token is not None else None
+
+    async def endpoint(request: Request) -> Response:
+        if expected is not None:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return Response(
+                    "metrics need 'Authorization: Bearer <CHATGQL_METRICS_TOKEN>'\n",
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    return endpoint
