@@ -3,17 +3,23 @@ operation, user, duration and error codes; never a token or the text of a messag
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from gql_api.logs import OWN_LOGGERS, JsonFormatter, TextFormatter, configure
 from tests.conftest import make_settings
+from tests.processes import Node, node_env, token_for
+from tests.servers import free_port, spawn
 from tests.streaming import EVENTS, new_conversation, send, wait_finished
 from tests.support import start_api, subscribe_all
 
@@ -133,3 +139,46 @@ def test_configure_sets_the_root_format_and_level(capsys: pytest.CaptureFixture[
         root.handlers[:] = handlers
         for name, level in saved:
             logging.getLogger(name).setLevel(level)
+
+
+def test_chatgql_serve_writes_json_lines_and_no_plain_access_log(tmp_path: Path) -> None:
+    """The CLI's wiring: every line of uvicorn's and chatgql's logs in JSON, chatgql's access
+    line (with the error code) instead of uvicorn's bare "POST /graphql 200"."""
+    env = node_env(
+        f"sqlite+aiosqlite:///{tmp_path / 'chatgql.db'}",
+        "memory://",
+        tmp_path / "var",
+        CHATGQL_LOG_FORMAT="json",
+        CHATGQL_LOG_LEVEL="info",
+    )
+    node = Node("json", env, tmp_path)
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    args = [sys.executable, "-m", "gql_api.cli", "serve", "--host", "127.0.0.1"]
+    node.proc = spawn([*args, "--port", str(port)], log_path, env=env, cwd=tmp_path)
+    node.port = port
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert node.running, log_path.read_text()
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{node.url}/health", timeout=1).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.05)
+        missing = httpx.post(
+            f"{node.url}/graphql",
+            json={"query": CONVERSATION, "variables": {"c": uuid.uuid4().hex}},
+            headers={"Authorization": f"Bearer {token_for('json-user')}", "X-Request-ID": "cli-1"},
+        )
+        assert missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    finally:
+        node.stop()
+    output = log_path.read_text().splitlines()
+    # stdout's banner and development token are no log lines; everything else is JSON
+    banner = ("chatgql: ", "development ", "send ", "eyJ")
+    records = [json.loads(line) for line in output if line.strip() and not line.startswith(banner)]
+    access = [r for r in records if r["logger"] == "chatgql.access" and r["request_id"] == "cli-1"]
+    assert len(access) == 1 and access[0]["errors"] == ["NOT_FOUND"]
+    assert not [r for r in records if r["logger"] == "uvicorn.access"]
+    assert any(r["logger"] == "uvicorn.error" for r in records)  # uvicorn's own, as JSON
