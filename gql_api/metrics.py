@@ -15,7 +15,15 @@ import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
@@ -147,6 +155,10 @@ class Metrics:
         self.frames_sent = Tally()  # the websocket transport adds the frames it writes
         self.sources: Sources | None = None
         r.register(_Scraped(self))
+        # the process's CPU, memory, open files, garbage collections: read at scrape time
+        ProcessCollector(registry=r)
+        GCCollector(registry=r)
+        PlatformCollector(registry=r)
 
     def answer_finished(self, output_tokens: int, seconds: float) -> None:
         if output_tokens > 0 and seconds > 0:

@@ -155,6 +155,8 @@ async def test_token_protects_the_endpoint(tmp_path: Path) -> None:
         assert wrong.headers["www-authenticate"] == "Bearer"
         samples = await scrape(api, Authorization="Bearer scrape-" + "k" * 20)
         assert ("chatgql_active_answers", ()) in samples
+        assert value(samples, "process_resident_memory_bytes") > 0  # the process's own
+        assert value(samples, "python_gc_collections_total", generation="0") >= 0
 
 
 async def test_metrics_off(tmp_path: Path) -> None:
