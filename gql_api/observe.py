@@ -31,6 +31,7 @@ access_log = logging.getLogger("chatgql.access")
 operation_log = logging.getLogger("chatgql.operation")
 
 RECORD = "chatgql.operation"  # the scope key of a request's OperationRecord
+CONNECTION_ID = "chatgql.connection_id"  # the scope key of a websocket's request id
 REQUEST_ID_HEADER = b"x-request-id"
 # A client's id is kept only when it cannot forge a log line or grow without bound.
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/-]{1,128}")
@@ -150,8 +151,14 @@ def operation_finished(
     record = scope.get(RECORD) if isinstance(scope, dict) else None
     standalone = record is None
     if record is None:  # over a websocket: this operation's own line
-        headers = scope.get("headers", []) if isinstance(scope, dict) else []
-        record = OperationRecord(request_id_from(headers))
+        if isinstance(scope, dict):
+            # the connection's id (its upgrade request's X-Request-ID, or one made here) on
+            # every operation it carries
+            if CONNECTION_ID not in scope:
+                scope[CONNECTION_ID] = request_id_from(scope.get("headers", []))
+            record = OperationRecord(scope[CONNECTION_ID])
+        else:
+            record = OperationRecord(uuid.uuid4().hex)
     record.name = (name or "")[:NAME_CHARS] or None
     record.type, record.root, record.codes, record.user = op_type, root, codes, user_id
     if standalone and operation_log.isEnabledFor(logging.INFO):

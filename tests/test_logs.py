@@ -62,6 +62,7 @@ async def test_one_line_per_operation_and_nothing_secret(
         stream_id = sent["stream"]["id"]
         async with api.ws() as session:
             await subscribe_all(session, EVENTS, {"s": stream_id, "o": 0})
+            await subscribe_all(session, EVENTS, {"s": stream_id, "o": 0})
         await wait_finished(api, stream_id)
         missing = await api.http.post(
             "/graphql",
@@ -89,8 +90,10 @@ async def test_one_line_per_operation_and_nothing_secret(
     assert len(sent_line) == 1 and sent_line[0]["errors"] == []
     # the websocket's subscription has its own line (no HTTP request around it)
     ws_ops = [line for line in lines(caplog, "chatgql.operation") if line["type"] == "subscription"]
-    assert [line["field"] for line in ws_ops] == ["streamEvents"]
+    assert [line["field"] for line in ws_ops] == ["streamEvents", "streamEvents"]
     assert ws_ops[0]["user"] == user_id and ws_ops[0]["errors"] == []
+    # both operations of the connection carry its id
+    assert ws_ops[0]["request_id"] == ws_ops[1]["request_id"]
     assert [line["request_id"] for line in access].count(generated) == 1
 
     text, json_formatter = TextFormatter(), JsonFormatter()
