@@ -12,7 +12,7 @@ import orjson
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -22,6 +22,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gql_api.auth import bearer_token
 from gql_api.context import Context
+from gql_api.cors import CrossOrigin
 from gql_api.errors import ChatError
 from gql_api.files import router as files_router
 from gql_api.runtime import build_services
@@ -74,6 +75,8 @@ class ChatWebSockets(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
             keep_alive=True,
             keep_alive_interval=15,
+            # gql_api.cors.CrossOrigin has checked the handshake's Origin before this app
+            allowed_origins=["*"],
         )
         # shared by every subscription of this app: one execution and encoding per delta
         self.delta_payloads = PayloadCache(schema._schema)
@@ -183,3 +186,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+def with_cross_origin(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The app as servers run it: wrapped whole, websockets included, by the CORS layer."""
+    return CrossOrigin(
+        app, origins=settings.cors_origins, credentials=settings.cors_allow_credentials
+    )
+
+
+def create_server_app(settings: Settings | None = None) -> ASGIApp:
+    settings = settings or Settings()
+    return with_cross_origin(create_app(settings), settings)

@@ -49,7 +49,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gql_api.app import create_app
+    from gql_api.app import create_server_app
     from gql_api.auth import mint_token
 
     asyncio.run(_migrate(settings))
@@ -64,7 +64,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print("send it as 'Authorization: Bearer <token>' (GraphiQL: the Headers tab)")
     sys.stdout.flush()
     uvicorn.run(
-        create_app(settings),
+        create_server_app(settings),
         host=host,
         port=port,
         workers=1,
