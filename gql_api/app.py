@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -25,6 +24,7 @@ from gql_api.context import Context
 from gql_api.cors import CrossOrigin
 from gql_api.errors import ChatError
 from gql_api.files import router as files_router
+from gql_api.graphql_http import GraphQLHTTPRouter
 from gql_api.runtime import build_services
 from gql_api.services import Services
 from gql_api.settings import Settings
@@ -45,7 +45,7 @@ def encode_json(data: object) -> str:
     return orjson.dumps(data).decode()
 
 
-class ChatRouter(GraphQLRouter[Context, None]):
+class ChatRouter(GraphQLHTTPRouter):
     """Queries and mutations over HTTP (GraphiQL too); websockets go to ChatWebSockets."""
 
     def encode_json(self, data: object) -> str:

@@ -12,6 +12,7 @@ from gql_api.settings import Settings
 
 if TYPE_CHECKING:
     from gql_api.broker import Broker
+    from gql_api.persisted import PersistedDocuments
     from gql_api.providers.base import ModelProvider
     from gql_api.storage.base import ObjectStore
     from gql_api.streams.engine import StreamEngine
@@ -30,3 +31,4 @@ class Services:
     store: ObjectStore
     engine: StreamEngine
     node_id: str
+    persisted: PersistedDocuments
