@@ -24,6 +24,7 @@ from gql_api.context import Context
 from gql_api.cors import CrossOrigin
 from gql_api.errors import ChatError
 from gql_api.files import router as files_router
+from gql_api.graphiql import router as graphiql_router
 from gql_api.graphql_http import GraphQLHTTPRouter
 from gql_api.runtime import build_services
 from gql_api.services import Services
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Uploads (GraphQL multipart request spec); GraphQLUploadGuard keeps out cross-site
         # form posts and oversized bodies before Starlette parses the form.
         multipart_uploads_enabled=True,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
     )
     app = ChatAPI(
         websockets=ChatWebSockets(schema, settings),
@@ -167,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.include_router(files_router)
+    if settings.graphiql_enabled:
+        app.include_router(graphiql_router)
     app.add_middleware(GraphQLUploadGuard, path=GRAPHQL_PATH)
 
     @app.get("/health")

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from gql_api import graphiql
 from gql_api.context import Context
 from gql_api.errors import ChatError
 from gql_api.services import Services
@@ -86,6 +87,10 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
             failed = getattr(request.state, "graphql_request_error", False)
             return apply_media_type(response, request_error=failed)
         return response
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        services: Services = request.state.services
+        return graphiql.page(services.settings, request.url.path)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted document is an operation, whatever it accepts.

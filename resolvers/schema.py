@@ -8,7 +8,14 @@ from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, specified_rules
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -115,6 +122,8 @@ def build_schema(settings: Settings | None = None) -> ChatSchema:
         *specified_rules,
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        # What Strawberry's DisableIntrospection adds, in the cached rules
+        *(() if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)),
     )
     validate = cached_validation(rules, size=512)
     documents: OrderedDict[str, DocumentNode] = OrderedDict()
