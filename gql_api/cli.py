@@ -57,7 +57,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
     model = "Anthropic" if settings.anthropic_api_key else "built-in demo model"
-    print(f"chatgql: GraphiQL at http://{host}:{port}/graphql  (model: {model})")
+    where = "GraphiQL at" if settings.graphiql_enabled else "serving"
+    print(f"chatgql: {where} http://{host}:{port}/graphql  (model: {model})")
     if settings.env != "production" and not settings.jwt_jwks_url:
         token = mint_token(settings, args.dev_user, name=args.dev_user)
         print(f"development token for '{args.dev_user}' (valid 7 days):\n{token}")
