@@ -4,6 +4,7 @@ application/graphql-response+json media type with its status codes."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -79,3 +80,16 @@ async def test_field_errors_stay_200_with_data(sqlite_api: ApiServer) -> None:
     assert body["data"] is None and body["errors"][0]["path"] == ["message"]
     status, _, body = await _post(sqlite_api, "{ me { name } }", NEW)
     assert status == 200 and body == {"data": {"me": {"name": "Alice"}}}
+
+
+async def test_a_subscription_over_plain_http_is_refused_cleanly(
+    sqlite_api: ApiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await sqlite_api.http.post(
+        "/graphql",
+        json={"query": 'subscription { streamEvents(messageId: "1") { __typename } }'},
+        headers={"Authorization": f"Bearer {sqlite_api.token()}", "Accept": NEW},
+    )
+    assert response.status_code == 400
+    assert "subscriptions are not allowed" in response.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
