@@ -41,7 +41,7 @@ async def cors_api(tmp_path: Path) -> AsyncIterator[ApiServer]:
         yield server
 
 
-@pytest.mark.parametrize("path", ["/graphql", "/uploads"])
+@pytest.mark.parametrize("path", ["/graphql", "/uploads", "/files/some-id"])
 async def test_preflight_from_an_allowed_origin(cors_api: ApiServer, path: str) -> None:
     response = await cors_api.http.options(
         path,
