@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from collections import OrderedDict
@@ -23,11 +24,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 
 from gql_api.errors import ChatError, InvalidInput
 from gql_api.settings import Settings
 
 HASH = re.compile(r"[0-9a-f]{64}")
+log = logging.getLogger("chatgql.persisted")
 
 
 class PersistedQueryNotFound(ChatError):
@@ -123,18 +126,27 @@ class RedisCache:
         self.ttl_seconds = ttl_seconds
         self._put = self._redis.register_script(_PUT)
 
+    # Without Redis the cache is empty, not broken: clients send the text, which still runs.
+
     async def get(self, digest: str) -> str | None:
-        text = await self._redis.get(self._keys[2] + digest)
-        if text is not None:
-            await self._redis.zadd(self._keys[0], {digest: time.time()}, xx=True)
+        try:
+            text = await self._redis.get(self._keys[2] + digest)
+            if text is not None:
+                await self._redis.zadd(self._keys[0], {digest: time.time()}, xx=True)
+        except RedisError as exc:
+            log.warning("persisted documents: redis unavailable (%r)", exc)
+            return None
         return text if isinstance(text, str) else None
 
     async def put(self, digest: str, text: str) -> None:
         if len(text.encode()) > self.max_bytes:
             return
-        await self._put(
-            keys=self._keys, args=[digest, text, time.time(), self.ttl_seconds, self.max_bytes]
-        )
+        try:
+            await self._put(
+                keys=self._keys, args=[digest, text, time.time(), self.ttl_seconds, self.max_bytes]
+            )
+        except RedisError as exc:
+            log.warning("persisted documents: redis unavailable (%r)", exc)
 
     async def close(self) -> None:
         await self._redis.aclose()

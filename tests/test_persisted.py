@@ -204,3 +204,26 @@ def test_a_manifest_with_a_wrong_hash_is_refused(tmp_path: Path) -> None:
         load_manifest(path)
     path.write_text(json.dumps({f"sha256:{sha256_hex(ME)}": ME}))
     assert load_manifest(path) == {sha256_hex(ME): ME}
+
+
+@pytest.mark.redis
+async def test_without_redis_the_text_still_runs(
+    tmp_path: Path, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, sqlite(tmp_path), broker_url=redis_server.url)
+    async with start_api(settings) as api:
+        cache = api.services.persisted.cache
+        assert isinstance(cache, RedisCache)
+        # the broker's connection stays; only this cache's client points at a dead port
+        await cache.close()
+        cache._redis = RedisCache(
+            "redis://127.0.0.1:1/0", max_bytes=1000, ttl_seconds=60, prefix="x:"
+        )._redis
+        cache._put = cache._redis.register_script("return 0")
+        digest = sha256_hex(ME)
+        assert code(await post(api, {"extensions": persisted(digest)})) == (
+            "PERSISTED_QUERY_NOT_FOUND"
+        )
+        again = await post(api, {"query": ME, "extensions": persisted(digest)})
+        assert again == {"data": {"me": {"name": "Alice"}}}
+    assert any("redis unavailable" in r.getMessage() for r in caplog.records)
