@@ -227,3 +227,13 @@ async def test_without_redis_the_text_still_runs(
         again = await post(api, {"query": ME, "extensions": persisted(digest)})
         assert again == {"data": {"me": {"name": "Alice"}}}
     assert any("redis unavailable" in r.getMessage() for r in caplog.records)
+
+
+async def test_turned_off_it_says_so(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, sqlite(tmp_path), persisted_queries=False)
+    async with start_api(settings) as api:
+        refused = await post(api, {"query": ME, "extensions": persisted(sha256_hex(ME))})
+        # the message and code on which Apollo's link stops sending hashes
+        assert refused["errors"][0]["message"] == "PersistedQueryNotSupported"
+        assert code(refused) == "PERSISTED_QUERY_NOT_SUPPORTED"
+        assert await post(api, {"query": ME}) == {"data": {"me": {"name": "Alice"}}}
