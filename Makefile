@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema schema-check bench clean
+.PHONY: run test lint typecheck schema schema-check bench graphiql-assets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ schema-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+graphiql-assets: $(STAMP)
+	$(BIN)/python scripts/vendor_graphiql.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -23,7 +23,7 @@ from bench import options
 from bench.counters import WriteCounters
 from bench.provider import Gates, StampedProvider
 from gql_api import logs, runtime
-from gql_api.app import create_app
+from gql_api.app import create_app, with_cross_origin
 from gql_api.cli import SERVER_OPTIONS
 from gql_api.db import Database
 from gql_api.migrate import upgrade
@@ -114,7 +114,7 @@ def main() -> None:
         _add_tracemalloc_routes(app)
     # The same server settings as `chatgql serve` (gql_api/cli.py).
     uvicorn.run(
-        app,
+        with_cross_origin(app, settings),
         host="127.0.0.1",
         port=args.port,
         workers=1,

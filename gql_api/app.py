@@ -12,18 +12,20 @@ import orjson
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from gql_api.auth import bearer_token
 from gql_api.context import Context
+from gql_api.cors import CrossOrigin
 from gql_api.errors import ChatError
 from gql_api.files import router as files_router
+from gql_api.graphiql import router as graphiql_router
+from gql_api.graphql_http import GraphQLHTTPRouter
 from gql_api.metrics import Metrics, metrics_endpoint
 from gql_api.observe import OperationObserver, RequestLog
 from gql_api.runtime import build_services
@@ -49,7 +51,7 @@ def encode_json(data: object) -> str:
     return orjson.dumps(data).decode()
 
 
-class ChatRouter(GraphQLRouter[Context, None]):
+class ChatRouter(GraphQLHTTPRouter):
     """Queries and mutations over HTTP (GraphiQL too); websockets go to ChatWebSockets."""
 
     def encode_json(self, data: object) -> str:
@@ -79,6 +81,8 @@ class ChatWebSockets(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
             keep_alive=True,
             keep_alive_interval=15,
+            # gql_api.cors.CrossOrigin has checked the handshake's Origin before this app
+            allowed_origins=["*"],
         )
         # shared by every subscription of this app: one execution and encoding per delta
         self.delta_payloads = PayloadCache(schema._schema)
@@ -180,6 +184,7 @@ def create_app(
         # Uploads (GraphQL multipart request spec); GraphQLUploadGuard keeps out cross-site
         # form posts and oversized bodies before Starlette parses the form.
         multipart_uploads_enabled=True,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
     )
     app = ChatAPI(
         websockets=ChatWebSockets(schema, settings),
@@ -190,6 +195,8 @@ def create_app(
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.include_router(files_router)
+    if settings.graphiql_enabled:
+        app.include_router(graphiql_router)
     app.add_middleware(GraphQLUploadGuard, path=GRAPHQL_PATH)
     app.add_middleware(RequestLog, metrics=counted)
     if settings.otel and tracer_provider is not None:
@@ -218,3 +225,15 @@ def create_app(
         )
 
     return app
+
+
+def with_cross_origin(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The app as servers run it: wrapped whole, websockets included, by the CORS layer."""
+    return CrossOrigin(
+        app, origins=settings.cors_origins, credentials=settings.cors_allow_credentials
+    )
+
+
+def create_server_app(settings: Settings | None = None, **app_options: Any) -> ASGIApp:
+    settings = settings or Settings()
+    return with_cross_origin(create_app(settings, **app_options), settings)

@@ -49,7 +49,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gql_api.app import create_app
+    from gql_api.app import create_server_app
     from gql_api.auth import mint_token
 
     asyncio.run(_migrate(settings))
@@ -57,14 +57,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
     model = "Anthropic" if settings.anthropic_api_key else "built-in demo model"
-    print(f"chatgql: GraphiQL at http://{host}:{port}/graphql  (model: {model})")
+    where = "GraphiQL at" if settings.graphiql_enabled else "serving"
+    print(f"chatgql: {where} http://{host}:{port}/graphql  (model: {model})")
     if settings.env != "production" and not settings.jwt_jwks_url:
         token = mint_token(settings, args.dev_user, name=args.dev_user)
         print(f"development token for '{args.dev_user}' (valid 7 days):\n{token}")
         print("send it as 'Authorization: Bearer <token>' (GraphiQL: the Headers tab)")
     sys.stdout.flush()
     uvicorn.run(
-        create_app(settings),
+        create_server_app(settings),
         host=host,
         port=port,
         workers=1,

@@ -17,6 +17,7 @@ from gql_api.db import Database
 from gql_api.domain.attachments import collect_orphans
 from gql_api.domain.users import UserDirectory
 from gql_api.metrics import Metrics
+from gql_api.persisted import make_persisted_documents
 from gql_api.providers.base import ModelProvider
 from gql_api.providers.demo import DemoProvider
 from gql_api.services import Services
@@ -83,6 +84,8 @@ async def build_services(
         if close_provider is not None:
             stack.push_async_callback(close_provider)
         tools = ToolRegistry()
+        persisted = make_persisted_documents(settings)
+        stack.push_async_callback(persisted.close)
         node_id = new_node_id()
         engine = StreamEngine(
             db=db,
@@ -108,6 +111,7 @@ async def build_services(
             engine=engine,
             node_id=node_id,
             metrics=metrics,
+            persisted=persisted,
         )
         stack.callback(metrics.read_from(ServiceSources(engine, broker)))
         background = [

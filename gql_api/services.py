@@ -13,6 +13,7 @@ from gql_api.settings import Settings
 
 if TYPE_CHECKING:
     from gql_api.broker import Broker
+    from gql_api.persisted import PersistedDocuments
     from gql_api.providers.base import ModelProvider
     from gql_api.storage.base import ObjectStore
     from gql_api.streams.engine import StreamEngine
@@ -31,4 +32,5 @@ class Services:
     store: ObjectStore
     engine: StreamEngine
     node_id: str
+    persisted: PersistedDocuments
     metrics: Metrics = field(default_factory=Metrics)

@@ -102,6 +102,34 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # OpenTelemetry traces, exported as the standard OTEL_* variables say (needs the `otel` extra)
     otel: bool = False
+    # Browsers: origins (exact, or patterns with `*`) whose pages may call the API; empty means
+    # same origin only. Credentials (cookies) are never needed for bearer tokens: off by default.
+    cors_origins: list[str] = []
+    cors_allow_credentials: bool = False
+    # GraphiQL at GET /graphql, and introspection: on unless env is production.
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    # Persisted documents: Apollo's automatic persisted queries, cached up to a byte budget (in
+    # Redis, shared by every process, when the broker is Redis); or, with a trusted documents
+    # manifest, only the documents it lists.
+    persisted_queries: bool = True
+    persisted_queries_max_bytes: int = 16 * 1024 * 1024
+    persisted_queries_ttl_seconds: int = 24 * 3600
+    trusted_documents: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_cors(self) -> Settings:
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError("CHATGQL_CORS_ALLOW_CREDENTIALS cannot be used with the origin '*'")
+        return self
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.env != "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else self.env != "production"
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -2,7 +2,7 @@
 
 A cross-site HTML form can POST `multipart/form-data` (or urlencoded, or text/plain) without a
 CORS preflight. Such a request never carries an `Authorization` header (setting one forces a
-preflight, which this app does not grant), so form-typed POSTs to the GraphQL endpoint are
+preflight, granted only to CHATGQL_CORS_ORIGINS), so form-typed POSTs to the GraphQL endpoint are
 refused unless they bring a valid bearer token. This is checked, and the declared length too,
 before a byte of the body is read: Starlette would otherwise spool the whole form to disk first.
 The body is also counted as it streams, for clients that send no length.

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, specified_rules
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -17,7 +24,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gql_api.settings import Settings
 from resolvers import attachments, conversations, feeds, messages, projects, streams, users
@@ -29,12 +37,38 @@ Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))
 
 
+ONE_RESULT = (OperationType.QUERY, OperationType.MUTATION)
+
+
 class ChatSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
             classify(error)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Queries and mutations. A subscription sent here (a POST to /graphql) is refused as
+        the wrong operation type: `execute` would resolve its field once, to an iterator."""
+        allowed = set(allowed_operation_types or ONE_RESULT) - {OperationType.SUBSCRIPTION}
+        return await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed,
+            operation_extensions=operation_extensions,
+        )
 
     def use_caches(self, documents: OrderedDict[str, DocumentNode], validate: Validate) -> None:
         self._documents, self._validate = documents, validate
@@ -115,6 +149,8 @@ def build_schema(settings: Settings | None = None) -> ChatSchema:
         *specified_rules,
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        # What Strawberry's DisableIntrospection adds, in the cached rules
+        *(() if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)),
     )
     validate = cached_validation(rules, size=512)
     documents: OrderedDict[str, DocumentNode] = OrderedDict()

@@ -14,7 +14,7 @@ import uvicorn
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
-from gql_api.app import create_app
+from gql_api.app import create_server_app
 from gql_api.auth import mint_token
 from gql_api.cli import SERVER_OPTIONS
 from gql_api.db import Database
@@ -103,7 +103,7 @@ async def start_api(settings: Settings, **app_options: Any) -> AsyncIterator[Api
     db = Database(settings.database_url)
     await upgrade(db)
     await db.dispose()
-    app = create_app(settings, **app_options)
+    app = create_server_app(settings, **app_options)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
