@@ -20,9 +20,10 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Holds the default SQLite file, the development JWT secret and local attachments.
     data_dir: Path = Path("var")
 
-    database_url: str = "sqlite+aiosqlite:///var/chatgql.db"
+    database_url: str = ""  # default: SQLite file data_dir / "chatgql.db"
     database_echo: bool = False
     broker_url: str = "memory://"
 
@@ -66,6 +67,19 @@ class Settings(BaseSettings):
     max_message_chars: int = 100_000
     max_title_chars: int = 200
     page_size_max: int = 100
+    # Byte limits of an HTTP request, checked before anything is parsed (multipart uploads
+    # keep their own limit, max_upload_bytes).
+    max_body_bytes: int = 1024 * 1024
+    max_query_bytes: int = 64 * 1024
+    max_variables_bytes: int = 512 * 1024
+    # Bytes of query text kept in the document caches (parsed and validated documents).
+    document_cache_bytes: int = 8 * 1024 * 1024
+
+    # Per-user limits on answers: how many run at once and how many sends (and retries) a
+    # minute. Overrides per user: a JSON map of user subject -> {"answers": n, "per_minute": m}.
+    max_running_answers: int = 8
+    max_sends_per_minute: int = 60
+    user_limits: dict[str, dict[str, int]] = {}
 
     # Attachments
     storage_backend: Literal["local", "s3"] = "local"
@@ -138,6 +152,13 @@ class Settings(BaseSettings):
                 raise ValueError("CHATGQL_JWT_SECRET must be set to a real secret in production")
             if len(self.jwt_secret) < 32:
                 raise ValueError("CHATGQL_JWT_SECRET must be at least 32 characters")
+        return self
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            # An absolute path: the database follows data_dir, not the working directory.
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'chatgql.db').resolve()}"
         return self
 
     @property
