@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cross_web import HTTPException
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
@@ -16,13 +17,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from gql_api.auth import bearer_token
+from gql_api.body_limit import GraphQLBodyLimit
 from gql_api.context import Context
 from gql_api.cors import CrossOrigin
 from gql_api.errors import ChatError
+from gql_api.files import chat_error_response, error_response, http_error_code
 from gql_api.files import router as files_router
 from gql_api.graphiql import router as graphiql_router
 from gql_api.graphql_http import GraphQLHTTPRouter
@@ -34,6 +38,7 @@ from gql_api.settings import Settings
 from gql_api.upload_guard import GraphQLUploadGuard
 from resolvers.delivery import SERVER_SEND, LiveDeltaHandler
 from resolvers.delta_payloads import PayloadCache
+from resolvers.documents import check_operation_sizes, decode_json
 from resolvers.schema import build_schema
 from resolvers.streams import per_event_executor
 
@@ -51,15 +56,49 @@ def encode_json(data: object) -> str:
     return orjson.dumps(data).decode()
 
 
+class RequestRefused(Exception):
+    """A request refused before its operation runs, answered with the error's own HTTP status
+    (not as GraphQLHTTPRouter answers a refused persisted document)."""
+
+    def __init__(self, error: ChatError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class ChatRouter(GraphQLHTTPRouter):
-    """Queries and mutations over HTTP (GraphiQL too); websockets go to ChatWebSockets."""
+    """Queries and mutations over HTTP (GraphiQL too); websockets go to ChatWebSockets.
+
+    Every refusal is a GraphQL error body with `extensions.code`, Strawberry's own too."""
+
+    def __init__(self, schema: Schema, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.settings = settings
 
     def encode_json(self, data: object) -> str:
         return encode_json(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return decode_json(data)
+        except ChatError as exc:
+            raise RequestRefused(exc) from None
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):
+            try:
+                check_operation_sizes(data.query, data.variables, self.settings)
+            except ChatError as exc:
+                raise RequestRefused(exc) from None
+        return data
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await super().run(request, context=context, root_value=root_value)
+        except RequestRefused as refused:
+            return chat_error_response(refused.error)
+        except HTTPException as exc:
+            return error_response(exc.status_code, http_error_code(exc.status_code), exc.reason)
         finally:
             if isinstance(request, Request):
                 # The temporary files of a multipart upload, whether an operation used them or not.
@@ -179,6 +218,7 @@ def create_app(
     schema.extensions = (*observers, *schema.extensions)
     router = ChatRouter(
         schema,
+        settings,
         context_getter=get_context,
         subscription_protocols=[],  # ChatWebSockets serves them
         # Uploads (GraphQL multipart request spec); GraphQLUploadGuard keeps out cross-site
@@ -198,6 +238,7 @@ def create_app(
     if settings.graphiql_enabled:
         app.include_router(graphiql_router)
     app.add_middleware(GraphQLUploadGuard, path=GRAPHQL_PATH)
+    app.add_middleware(GraphQLBodyLimit, path=GRAPHQL_PATH)
     app.add_middleware(RequestLog, metrics=counted)
     if settings.otel and tracer_provider is not None:
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware

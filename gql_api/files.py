@@ -44,6 +44,7 @@ STATUS = {
     "QUOTA_EXCEEDED": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
 }
+CODES = {status: code for code, status in STATUS.items() if code != "QUOTA_EXCEEDED"}
 FORBIDDEN_LINK = "This download link is invalid or has expired."
 
 # After a refusal, read (and drop) at most this much more of the body so the response can go
@@ -102,6 +103,11 @@ def error_response(
     if close:
         headers["Connection"] = "close"
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def http_error_code(status: int) -> str:
+    """The code of a refusal that comes only with an HTTP status (Strawberry's own, mostly)."""
+    return CODES.get(status, "BAD_USER_INPUT" if 400 <= status < 500 else "INTERNAL_SERVER_ERROR")
 
 
 def chat_error_response(exc: ChatError, *, close: bool = False) -> JSONResponse:

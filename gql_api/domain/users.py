@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gql_api.auth import Identity
 from gql_api.db import Database
-from gql_api.domain.validation import clean_model
+from gql_api.domain.validation import clean_model, refuse_nul
 from gql_api.errors import InvalidInput
 from models.users import User, user_by_subject
 
@@ -82,6 +82,8 @@ async def update_preferences(
     if theme is not None and theme not in THEMES:
         raise InvalidInput(f"theme must be one of {', '.join(THEMES)}", field="theme")
     if tools_enabled is not None:
+        for tool in tools_enabled:  # before the names are echoed in a message
+            refuse_nul(tool, "toolsEnabled")
         unknown = sorted(set(tools_enabled) - set(known_tools))
         if unknown:
             raise InvalidInput(f"unknown tools: {', '.join(unknown)}", field="toolsEnabled")

@@ -9,6 +9,7 @@ from models.base import is_valid_id
 
 _MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,99}$")
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def require_id(value: str, what: str = "id") -> str:
@@ -22,9 +23,12 @@ def optional_id(value: str | None, what: str) -> str | None:
 
 
 def refuse_nul(value: str, what: str) -> str:
-    """PostgreSQL cannot store NUL in text; refuse it everywhere alike."""
+    """Refuses what no database can store as text: NUL (PostgreSQL) and lone surrogates
+    (not UTF-8 at all; JSON and GraphQL escapes such as "\\ud800" can produce them)."""
     if "\x00" in value:
         raise InvalidInput(f"{what} must not contain NUL characters", field=what)
+    if _SURROGATE_RE.search(value):
+        raise InvalidInput(f"{what} must not contain lone surrogates", field=what)
     return value
 
 
