@@ -88,6 +88,9 @@ def chatgql_server(
         CHATGQL_DATA_DIR=str(tmp / "var"),
         CHATGQL_ANTHROPIC_API_KEY="",
         ANTHROPIC_API_KEY="",
+        # One bench user drives hundreds of answers: the per-user limits are not measured here.
+        CHATGQL_MAX_RUNNING_ANSWERS="100000",
+        CHATGQL_MAX_SENDS_PER_MINUTE="100000",
         BENCH_OPTIONS=",".join(options),
     )
     env.update({f"CHATGQL_{key.upper()}": value for key, value in settings.items()})

@@ -25,6 +25,7 @@ from gql_api.settings import Settings
 from gql_api.storage import make_store
 from gql_api.streams.engine import StreamEngine
 from gql_api.tools import ToolRegistry
+from gql_api.user_limits import UserLimits
 
 log = logging.getLogger("chatgql")
 
@@ -99,6 +100,8 @@ async def build_services(
         )
         await engine.start()
         stack.push_async_callback(engine.close)
+        user_limits = UserLimits(settings)
+        stack.push_async_callback(user_limits.close)
         services = Services(
             settings=settings,
             db=db,
@@ -112,6 +115,7 @@ async def build_services(
             node_id=node_id,
             metrics=metrics,
             persisted=persisted,
+            user_limits=user_limits,
         )
         stack.callback(metrics.read_from(ServiceSources(engine, broker)))
         background = [

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gql_api.storage.base import ObjectStore
     from gql_api.streams.engine import StreamEngine
     from gql_api.tools import ToolRegistry
+    from gql_api.user_limits import UserLimits
 
 
 @dataclass
@@ -33,4 +34,5 @@ class Services:
     engine: StreamEngine
     node_id: str
     persisted: PersistedDocuments
+    user_limits: UserLimits
     metrics: Metrics = field(default_factory=Metrics)

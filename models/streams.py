@@ -12,11 +12,15 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    func,
+    select,
     text,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import ID_LENGTH, Base, UTCDateTime, created_column, id_column
+from models.users import User
 
 ACTIVE = ("pending", "streaming")
 TERMINAL = ("completed", "cancelled", "failed", "interrupted")
@@ -75,3 +79,15 @@ class StreamChunk(Base):
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     offset: Mapped[int] = mapped_column(Integer, nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+async def running_answers(session: AsyncSession, owner_id: str) -> int:
+    """Answers of this user being generated now, the owner's row locked until the transaction
+    ends: two sends of one user count one after the other (SQLite's writers queue anyway)."""
+    await session.execute(select(User.id).where(User.id == owner_id).with_for_update())
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Stream)
+        .where(Stream.owner_id == owner_id, Stream.status.in_(ACTIVE))
+    )
+    return int(count or 0)

@@ -60,6 +60,9 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "heartbeat_interval_seconds": 0.5,
         "stale_after_seconds": 3.0,
         "sweep_interval_seconds": 0.5,
+        # Tests start many answers as one user; tests of the per-user limits set their own.
+        "max_running_answers": 10_000,
+        "max_sends_per_minute": 10_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

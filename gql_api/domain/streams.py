@@ -21,7 +21,7 @@ from models.attachments import Attachment
 from models.base import utcnow
 from models.conversations import owned_conversation
 from models.messages import Message, MessageVersion, by_client_id, owned_message
-from models.streams import ACTIVE, Stream
+from models.streams import ACTIVE, Stream, running_answers
 from models.usage import UsageDay
 
 STOP_WAIT_SECONDS = 10.0
@@ -56,6 +56,7 @@ async def send_message(
         raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachmentIds")
     for attachment_id in attachment_ids:
         require_id(attachment_id, "attachmentIds")
+    await svc.user_limits.count_send(user.subject)
     try:
         async with svc.db.write() as session:
             # Locked, so a concurrent delete of the conversation either waits or wins cleanly.
@@ -75,6 +76,7 @@ async def send_message(
             )
             if active is not None:
                 raise Conflict("An answer is already being generated in this conversation")
+            svc.user_limits.refuse_running(user.subject, await running_answers(session, user.id))
             prompt, _ = await insert_user_message(
                 session, conversation, role="user", content=text, client_message_id=client_id
             )
@@ -238,6 +240,7 @@ async def retry_message(
     version (`Message.versions`); the message keeps its id and gets `version + 1`."""
     require_id(message_id, "messageId")
     chosen_model = clean_model(model)
+    await svc.user_limits.count_send(user.subject)
     try:
         async with svc.db.write() as session:
             found = await owned_message(session, user.id, message_id, for_update=True)
@@ -253,6 +256,7 @@ async def retry_message(
             )
             if active is not None:
                 raise Conflict("An answer is already being generated in this conversation")
+            svc.user_limits.refuse_running(user.subject, await running_answers(session, user.id))
             prompt = await session.get(Message, answer.reply_to_id)
             if prompt is None:
                 raise NotFound("The prompt of this answer was deleted")
