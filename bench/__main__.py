@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 
 from bench import (
+    big_requests,
     fanout,
     http_list,
     latency,
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[RunContext], Section]] = {
     "resume": resume.run,
     "memory": memory.run,
     "http": http_list.run,
+    "requests": big_requests.run,
     "observability": observability.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"

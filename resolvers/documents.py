@@ -9,11 +9,27 @@ not only by their count: a parsed document costs far more than its text.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+from functools import partial
+from typing import Any, TypeVar
 
 import orjson
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, Token, TokenKind
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Token,
+    TokenKind,
+    parse,
+)
 from strawberry.extensions import SchemaExtension
 
 from gql_api.errors import InvalidInput, PayloadTooLarge
@@ -21,6 +37,11 @@ from gql_api.settings import Settings
 
 # What a parsed document holds per lexical token (its AST nodes and token objects), roughly.
 BYTES_PER_TOKEN = 512
+# Longer documents are parsed and validated off the event loop (KnownDocuments).
+OFF_LOOP_CHARS = 2048
+# Stands in for a document that failed to parse off the loop (its error is reported instead).
+UNPARSED = parse("{ __typename }")
+T = TypeVar("T")
 
 Validate = Callable[[GraphQLSchema, DocumentNode], list[GraphQLError]]
 
@@ -67,6 +88,39 @@ def document_cost(query: str, document: DocumentNode) -> int:
     return len(query.encode("utf-8", "surrogatepass")) + tokens * BYTES_PER_TOKEN
 
 
+def repeated_fields(document: DocumentNode, *, leaves: int, branches: int) -> list[GraphQLError]:
+    """An error when the document asks for one response name more than `leaves` times, or for
+    one with a sub-selection more than `branches` times.
+
+    GraphQL's OverlappingFieldsCanBeMerged compares fields of the same name pairwise, and the
+    sub-selections of each such pair field by field: a leaf repeated a thousand times, or a
+    branch repeated fifty, costs hundreds of milliseconds of validation, and no client needs that.
+    Counted over the whole document: cheap, and it also bounds repetitions spread over nested
+    and fragment selections."""
+    counts: dict[tuple[str, bool], int] = {}
+    pending: list[SelectionSetNode] = [
+        definition.selection_set
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                name = (selection.alias or selection.name).value
+                branch = selection.selection_set is not None
+                key = (name, branch)
+                counts[key] = counts.get(key, 0) + 1
+                limit = branches if branch else leaves
+                if counts[key] > limit:
+                    message = f"'{name}' is selected more than {limit} times in the document."
+                    return [GraphQLError(message)]
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+    return []
+
+
 class DocumentCache:
     """Valid documents by query text, least recently used first out, within a byte budget."""
 
@@ -103,35 +157,63 @@ class KnownDocuments(SchemaExtension):
     """Skips parsing and validation for a document that passed both before; validates with
     GraphQL's rules plus ours otherwise, and remembers the document only when it is valid.
 
-    Strawberry parses (and reports syntax errors) itself; its ParserCache would parse inside its
-    hook, where a syntax error escapes Strawberry's handling, and its ValidationCache would also
-    remember refused documents: text that fails costs its parse every time, never memory."""
+    A long document is parsed and validated on `executor` (one thread), not on the event loop:
+    near the token limit either takes tens to hundreds of milliseconds, which every live answer
+    of the process would otherwise wait for. The thread still shares the GIL, but the interpreter
+    hands it back to the loop every few milliseconds.
 
-    def __init__(self, cache: DocumentCache, validate: Validate) -> None:
+    Strawberry's ParserCache would parse inside its hook, where a syntax error escapes
+    Strawberry's handling, and its ValidationCache would also remember refused documents: text
+    that fails costs its parse every time, never memory."""
+
+    def __init__(self, cache: DocumentCache, validate: Validate, executor: Executor) -> None:
         super().__init__()
         self._cache = cache
         self._validate = validate
+        self._executor = executor
         self._known = False
+        self._off_loop = False
+        self._syntax_error: GraphQLError | None = None
 
-    def on_parse(self) -> Iterator[None]:
+    async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
-        known = self._cache.get(context.query)
+        query = context.query
+        known = self._cache.get(query)
         if known is not None:
             context.graphql_document = known
             self._known = True
+        elif isinstance(query, str) and len(query) > OFF_LOOP_CHARS:
+            self._off_loop = True
+            options: dict[str, Any] = dict(context.parse_options)
+            try:
+                context.graphql_document = await self._run(partial(parse, query, **options))
+            except GraphQLError as error:
+                # Strawberry must not parse it again on the loop: it gets a placeholder
+                # document, and the error comes out of validation, where it is reported.
+                context.graphql_document = UNPARSED
+                self._syntax_error = error
         yield
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if self._known:
             context.pre_execution_errors = []
+        elif self._syntax_error is not None:
+            context.pre_execution_errors = [self._syntax_error]
         elif document is not None:
-            errors = self._validate(context.schema._schema, document)
+            schema = context.schema._schema
+            if self._off_loop:
+                errors = await self._run(partial(self._validate, schema, document))
+            else:
+                errors = self._validate(schema, document)
             context.pre_execution_errors = errors
             if not errors and context.query is not None:
                 self._cache.put(context.query, document)
         yield
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
 
 def decode_json(data: str | bytes) -> object:

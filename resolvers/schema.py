@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import strawberry
@@ -21,7 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from gql_api.settings import Settings
 from resolvers import attachments, conversations, feeds, messages, projects, streams, users
-from resolvers.documents import DocumentCache, KnownDocuments
+from resolvers.documents import DocumentCache, KnownDocuments, repeated_fields
 from resolvers.errors import classify
 
 DOMAINS = (users, projects, conversations, messages, streams, attachments)
@@ -31,6 +32,11 @@ Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscrip
 
 
 ONE_RESULT = (OperationType.QUERY, OperationType.MUTATION)
+
+# The most times a document may ask for one response name: a leaf, a field with a sub-selection
+# (resolvers/documents.py, repeated_fields).
+REPEATED_LEAVES = 100
+REPEATED_BRANCHES = 10
 
 
 class ChatSchema(strawberry.Schema):
@@ -84,12 +90,15 @@ def build_schema(settings: Settings | None = None) -> ChatSchema:
         *(() if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,)),
     )
     documents = DocumentCache(max_bytes=settings.document_cache_bytes)
+    # One thread: long documents are handled one at a time, and never all at once on the GIL.
+    document_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents")
 
     def validate(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
-        return validate_document(schema, document, rules)
+        repeated = repeated_fields(document, leaves=REPEATED_LEAVES, branches=REPEATED_BRANCHES)
+        return repeated or validate_document(schema, document, rules)
 
     extensions: list[Any] = [
-        lambda: KnownDocuments(documents, validate),
+        lambda: KnownDocuments(documents, validate, document_thread),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
     ]
     schema = ChatSchema(

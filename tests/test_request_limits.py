@@ -112,6 +112,8 @@ async def test_query_bytes_are_counted_before_parsing(
 ) -> None:
     import strawberry.schema.schema as strawberry_schema
 
+    import resolvers.documents
+
     parsed: list[int] = []
     real = strawberry_schema.parse
 
@@ -119,7 +121,9 @@ async def test_query_bytes_are_counted_before_parsing(
         parsed.append(len(str(source)))
         return real(source, **options)
 
+    # Strawberry parses short documents; KnownDocuments parses long ones, in a thread.
     monkeypatch.setattr(strawberry_schema, "parse", counting)
+    monkeypatch.setattr(resolvers.documents, "parse", counting)
     base = "{ me { name } }"
     at_limit = base + " " * (QUERY_LIMIT - len(base))
     assert (await small_api.gql(at_limit))["me"]["name"] == "Alice"
@@ -177,3 +181,30 @@ async def test_only_valid_documents_are_cached(tmp_path: Path) -> None:
     assert len(schema.documents) == 1
     assert schema.known_document("{ __typename }") is not None
     assert schema.known_document("{ nope }") is None
+
+
+async def test_repeated_fields_are_refused_before_validation(api: ApiServer) -> None:
+    """graphql-core compares same-named fields pairwise: refused by count, before that rule."""
+    leaves = "{ me { " + " ".join(["id"] * 101) + " } }"
+    branches = "{ " + " ".join(["me { id }"] * 11) + " }"
+    nested = "{ me { " + " ".join(["preferences { theme }"] * 11) + " } }"
+    for query in (leaves, branches, nested):
+        status, body = await _post(api, {"query": query})
+        assert status == 200 and body["data"] is None, body
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+        assert "more than" in body["errors"][0]["message"], body
+    fine = "{ " + " ".join(["me { id id }"] * 10) + " }"
+    assert (await api.gql(fine))["me"]["id"]
+
+
+async def test_long_documents_are_handled_off_the_loop_with_the_same_answers(
+    api: ApiServer,
+) -> None:
+    """Past OFF_LOOP_CHARS, parsing and validation run in a thread: same codes, same caching."""
+    padding = " " * 3000
+    assert (await api.gql("{ me { name } }" + padding))["me"]["name"] == "Alice"
+    status, body = await _post(api, {"query": "{ me { name }" + padding})
+    assert (status, body["errors"][0]["extensions"]["code"]) == (200, "GRAPHQL_PARSE_FAILED")
+    assert body["errors"][0]["message"].startswith("Syntax Error"), body
+    status, body = await _post(api, {"query": "{ me { nope } }" + padding})
+    assert (status, body["errors"][0]["extensions"]["code"]) == (200, "BAD_USER_INPUT"), body
