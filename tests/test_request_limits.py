@@ -208,3 +208,19 @@ async def test_long_documents_are_handled_off_the_loop_with_the_same_answers(
     assert body["errors"][0]["message"].startswith("Syntax Error"), body
     status, body = await _post(api, {"query": "{ me { nope } }" + padding})
     assert (status, body["errors"][0]["extensions"]["code"]) == (200, "BAD_USER_INPUT"), body
+
+
+async def test_the_benchmarks_largest_request_is_accepted(api: ApiServer) -> None:
+    """bench requests sends this: at every byte limit exactly, within every document limit."""
+    from bench.big_requests import largest_request
+
+    body = largest_request(1)
+    assert len(body) == api.settings.max_body_bytes
+    response = await api.http.post(
+        "/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {api.token()}", "Content-Type": "application/json"},
+    )
+    answer = response.json()
+    assert response.status_code == 200 and "errors" not in answer, answer
+    assert answer["data"]["me"]["name"] == "Alice"
