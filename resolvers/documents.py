@@ -1,10 +1,13 @@
-"""GraphQL documents: byte limits checked before any work, and the cache of valid documents.
+"""GraphQL documents: limits checked before any work, and the cache of valid documents.
 
-Shared by every transport: HTTP calls `check_operation_sizes` before it hands an operation to
-the schema, and a websocket `subscribe` should do the same with its payload; both then go
-through `KnownDocuments`, which reuses a document that parsed and validated before and remembers
-only documents that did. The cache is bounded by an estimate of the memory its documents hold,
-not only by their count: a parsed document costs far more than its text.
+Shared by every transport. HTTP decodes with `decode_json` (strict JSON) and calls
+`check_operation_sizes` before it hands an operation to the schema; a websocket `subscribe` should
+do the same with its message and payload. Both then go through `KnownDocuments`, which reuses a
+document that parsed and validated before, handles a long new one off the event loop, and
+remembers only documents that passed; validation starts with `repeated_fields`, a cheap count
+that keeps graphql-core's pairwise comparison of same-named fields small. The cache is bounded by
+an estimate of the memory its documents hold, not only by their count: a parsed document costs
+far more than its text.
 """
 
 from __future__ import annotations
