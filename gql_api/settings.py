@@ -8,10 +8,19 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
+
+
+class UserLimitOverride(BaseModel):
+    """One user's limits in place of the defaults (unset: the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: int | None = Field(default=None, ge=0)
+    per_minute: int | None = Field(default=None, ge=1)
 
 
 class Settings(BaseSettings):
@@ -79,7 +88,7 @@ class Settings(BaseSettings):
     # minute. Overrides per user: a JSON map of user subject -> {"answers": n, "per_minute": m}.
     max_running_answers: int = 8
     max_sends_per_minute: int = 60
-    user_limits: dict[str, dict[str, int]] = {}
+    user_limits: dict[str, UserLimitOverride] = {}
 
     # Attachments
     storage_backend: Literal["local", "s3"] = "local"

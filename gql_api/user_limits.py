@@ -36,8 +36,8 @@ class UserLimits:
         self._default = UserLimit(settings.max_running_answers, settings.max_sends_per_minute)
         self._overrides = {
             subject: UserLimit(
-                values.get("answers", self._default.running_answers),
-                values.get("per_minute", self._default.sends_per_minute),
+                self._default.running_answers if values.answers is None else values.answers,
+                values.per_minute or self._default.sends_per_minute,
             )
             for subject, values in settings.user_limits.items()
         }

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from gql_api.settings import Settings
 from models.messages import Message
 from tests.conftest import make_settings
 from tests.processes import remotes, run_nodes
@@ -134,3 +136,10 @@ async def test_limits_are_shared_by_processes_on_redis(
             for sent in outcomes[:4]:
                 await on_a.gql(STOP, {"s": sent["stream"]["id"]})
     assert [rate_limited(o) for o in outcomes] == [False] * 4 + [True] * 2
+
+
+def test_overrides_are_checked() -> None:
+    limits = Settings(env="test", user_limits={"dave": {"answers": 0}}).user_limits
+    assert limits["dave"].answers == 0 and limits["dave"].per_minute is None
+    with pytest.raises(ValidationError, match="per_minut"):
+        Settings(env="test", user_limits={"dave": {"per_minut": 5}})  # a typo is not ignored
