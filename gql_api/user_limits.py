@@ -9,6 +9,7 @@ otherwise. Both refuse with RATE_LIMITED and `retryAfter` (seconds) before anyth
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
 
 from gql_api.errors import RateLimited
 from gql_api.settings import Settings
 
+log = logging.getLogger("chatgql.limits")
 # A running answer frees its place when it ends, at a time nobody knows: clients poll this often.
 RUNNING_RETRY_SECONDS = 1
 
@@ -49,6 +52,7 @@ class UserLimits:
                 "async+" + settings.broker_url,
                 implementation="redispy",
                 key_prefix="chatgql-limits",
+                wrap_exceptions=True,  # StorageError, whatever the Redis client raised
                 connection_pool=self._pool,  # type: ignore[arg-type]
             )
         else:
@@ -63,9 +67,14 @@ class UserLimits:
         """Counts one answer started by this user; RATE_LIMITED past the per-minute limit."""
         per_minute = self.for_user(subject).sends_per_minute
         item = RateLimitItemPerMinute(per_minute)
-        if await self._window.hit(item, "sends", subject):
+        try:
+            if await self._window.hit(item, "sends", subject):
+                return
+            stats = await self._window.get_window_stats(item, "sends", subject)
+        except StorageError:
+            # Redis is away (the broker says so too): answers go on unlimited rather than fail.
+            log.warning("per-minute limits not counted: their store is unavailable")
             return
-        stats = await self._window.get_window_stats(item, "sends", subject)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(
             f"At most {per_minute} answers a minute; try again in {retry_after} s.",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import secrets
 from pathlib import Path
@@ -14,10 +15,11 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from gql_api.settings import Settings
+from gql_api.user_limits import UserLimits
 from models.messages import Message
 from tests.conftest import make_settings
 from tests.processes import remotes, run_nodes
-from tests.servers import RedisServer
+from tests.servers import RedisServer, free_port
 from tests.support import ApiServer, GraphQLErrors, start_api
 from tests.test_ownership import wait_for_stream
 
@@ -143,3 +145,18 @@ def test_overrides_are_checked() -> None:
     assert limits["dave"].answers == 0 and limits["dave"].per_minute is None
     with pytest.raises(ValidationError, match="per_minut"):
         Settings(env="test", user_limits={"dave": {"per_minut": 5}})  # a typo is not ignored
+
+
+async def test_sends_go_on_when_the_counting_store_is_away(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis down (nothing listens on the port): not counted, a warning, no error for the user."""
+    settings = Settings(env="test", broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    limits = UserLimits(settings)
+    try:
+        with caplog.at_level(logging.WARNING, "chatgql.limits"):
+            for _ in range(settings.max_sends_per_minute + 1):
+                await limits.count_send("erin")
+    finally:
+        await limits.close()
+    assert "unavailable" in caplog.text
