@@ -186,6 +186,14 @@ async def test_malformed_bodies_get_a_code(
     )
     assert response.status_code == 400, response.text
     assert code_of(response.json()) == "BAD_USER_INPUT"
+    # GET variables go through the same strict JSON.
+    for variables in ("%FF", "%5B" * 5000, "%22%5Cud800%22"):
+        response = await api.http.get(
+            "/graphql?query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=" + variables,
+            headers={"Authorization": f"Bearer {api.token('alice')}"},
+        )
+        assert response.status_code == 400, response.text
+        assert code_of(response.json()) == "BAD_USER_INPUT"
     assert await snapshot(api, "alice", rows) == before
 
 
