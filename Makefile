@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# ariadne-codegen pins a graphql-core and a ruff older than the project's: a venv of its own.
+CODEGEN_VENV := .venv-codegen
+CODEGEN_STAMP := $(CODEGEN_VENV)/.installed
 
-.PHONY: run test lint typecheck schema schema-check bench graphiql-assets clean
+.PHONY: run test lint typecheck schema schema-check clients clients-check bench graphiql-assets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(CODEGEN_STAMP): clients/python/codegen-requirements.txt
+	$(PYTHON) -m venv $(CODEGEN_VENV)
+	$(CODEGEN_VENV)/bin/pip install --quiet -r clients/python/codegen-requirements.txt
+	touch $(CODEGEN_STAMP)
+
 run: $(STAMP)
 	$(BIN)/chatgql serve
 
-test: $(STAMP) lint typecheck schema-check
+test: $(STAMP) lint typecheck schema-check clients-check
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -31,6 +39,14 @@ schema: $(STAMP)
 schema-check: $(STAMP)
 	$(BIN)/python -m resolvers.export --check schema.graphql
 
+# The typed clients (Python: ariadne-codegen; TypeScript: GraphQL Code Generator, needs npm)
+# from schema.graphql and clients/operations/*.graphql.
+clients: $(STAMP) $(CODEGEN_STAMP)
+	$(BIN)/python clients/generate.py --ariadne $(CODEGEN_VENV)/bin/ariadne-codegen
+
+clients-check: $(STAMP) $(CODEGEN_STAMP)
+	$(BIN)/python clients/generate.py --ariadne $(CODEGEN_VENV)/bin/ariadne-codegen --check
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -38,4 +54,4 @@ graphiql-assets: $(STAMP)
 	$(BIN)/python scripts/vendor_graphiql.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CODEGEN_VENV) clients/typescript/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -35,6 +35,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[dt.datetime]:
+        # TypeDecorator answers `object` here; code that rebuilds rows from JSON asks for it.
+        return dt.datetime
+
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None

@@ -1,0 +1,284 @@
+from .active_streams import ActiveStreams, ActiveStreamsActiveStreams
+from .activity import (
+    Activity,
+    ActivityActivityConversationChanged,
+    ActivityActivityConversationChangedConversation,
+    ActivityActivityConversationDeleted,
+    ActivityActivityFeedResync,
+    ActivityActivityMessageChanged,
+    ActivityActivityMessageChangedMessage,
+    ActivityActivityMessageDeleted,
+    ActivityActivityProjectChanged,
+    ActivityActivityProjectChangedProject,
+    ActivityActivityProjectDeleted,
+    ActivityActivityStreamChanged,
+    ActivityActivityStreamChangedStream,
+)
+from .add_message import AddMessage, AddMessageAddMessage
+from .async_base_client import AsyncBaseClient
+from .attachment import Attachment, AttachmentAttachment
+from .attachment_storage import AttachmentStorage, AttachmentStorageAttachmentStorage
+from .attachments import Attachments, AttachmentsAttachments
+from .base_model import BaseModel, Upload
+from .client import ChatClient
+from .conversation import (
+    Conversation,
+    ConversationConversation,
+    ConversationConversationProject,
+)
+from .conversation_events import (
+    ConversationEvents,
+    ConversationEventsConversationEventsConversationDeleted,
+    ConversationEventsConversationEventsFeedResync,
+    ConversationEventsConversationEventsMessageChanged,
+    ConversationEventsConversationEventsMessageChangedMessage,
+    ConversationEventsConversationEventsMessageDeleted,
+)
+from .conversations import (
+    Conversations,
+    ConversationsConversations,
+    ConversationsConversationsEdges,
+    ConversationsConversationsEdgesNode,
+    ConversationsConversationsEdgesNodeLastMessage,
+    ConversationsConversationsPageInfo,
+)
+from .create_conversation import (
+    CreateConversation,
+    CreateConversationCreateConversation,
+)
+from .create_project import CreateProject, CreateProjectCreateProject
+from .delete_attachment import DeleteAttachment, DeleteAttachmentDeleteAttachment
+from .delete_conversation import (
+    DeleteConversation,
+    DeleteConversationDeleteConversation,
+)
+from .delete_message import DeleteMessage, DeleteMessageDeleteMessage
+from .delete_project import DeleteProject, DeleteProjectDeleteProject
+from .edit_message import EditMessage, EditMessageEditMessage
+from .enums import AuthorRole, Change, MessageStatus, Role, StreamStatus, Theme
+from .exceptions import (
+    GraphQLClientError,
+    GraphQLClientGraphQLError,
+    GraphQLClientGraphQLMultiError,
+    GraphQLClientHttpError,
+    GraphQLClientInvalidResponseError,
+)
+from .fragments import (
+    AttachmentFields,
+    ConversationFields,
+    ConversationFieldsActiveStream,
+    MessageFields,
+    MessageFieldsAttachments,
+    MessageFieldsPartsTextPart,
+    MessageFieldsPartsToolCallPart,
+    MessageFieldsUsage,
+    ProjectFields,
+    StreamFields,
+    ToolCallFields,
+)
+from .input_types import (
+    AddMessageInput,
+    CreateConversationInput,
+    PreferencesInput,
+    SendMessageInput,
+)
+from .me import Me, MeMe, MeMePreferences
+from .message import Message, MessageMessage, MessageMessageVersions
+from .messages import (
+    Messages,
+    MessagesMessages,
+    MessagesMessagesEdges,
+    MessagesMessagesEdgesNode,
+    MessagesMessagesPageInfo,
+)
+from .move_conversation import MoveConversation, MoveConversationMoveConversation
+from .project import Project, ProjectProject
+from .projects import Projects, ProjectsProjects
+from .rename_conversation import (
+    RenameConversation,
+    RenameConversationRenameConversation,
+)
+from .rename_project import RenameProject, RenameProjectRenameProject
+from .retry_message import (
+    RetryMessage,
+    RetryMessageRetryMessage,
+    RetryMessageRetryMessageAssistantMessage,
+    RetryMessageRetryMessageStream,
+    RetryMessageRetryMessageUserMessage,
+)
+from .save_draft import SaveDraft, SaveDraftSaveDraft
+from .send_message import (
+    SendMessage,
+    SendMessageSendMessage,
+    SendMessageSendMessageAssistantMessage,
+    SendMessageSendMessageStream,
+    SendMessageSendMessageUserMessage,
+)
+from .set_conversation_archived import (
+    SetConversationArchived,
+    SetConversationArchivedSetConversationArchived,
+)
+from .set_conversation_pinned import (
+    SetConversationPinned,
+    SetConversationPinnedSetConversationPinned,
+)
+from .stop_stream import StopStream, StopStreamStopStream
+from .stream import Stream, StreamStream
+from .stream_events import (
+    StreamEvents,
+    StreamEventsStreamEventsStreamDelta,
+    StreamEventsStreamEventsStreamEnd,
+    StreamEventsStreamEventsStreamEndUsage,
+    StreamEventsStreamEventsStreamSnapshot,
+    StreamEventsStreamEventsStreamSnapshotToolCalls,
+    StreamEventsStreamEventsStreamToolCall,
+    StreamEventsStreamEventsStreamToolCallToolCall,
+)
+from .update_preferences import (
+    UpdatePreferences,
+    UpdatePreferencesUpdatePreferences,
+    UpdatePreferencesUpdatePreferencesPreferences,
+)
+from .upload_attachment import UploadAttachment, UploadAttachmentUploadAttachment
+from .usage import Usage, UsageUsage
+
+__all__ = [
+    "ActiveStreams",
+    "ActiveStreamsActiveStreams",
+    "Activity",
+    "ActivityActivityConversationChanged",
+    "ActivityActivityConversationChangedConversation",
+    "ActivityActivityConversationDeleted",
+    "ActivityActivityFeedResync",
+    "ActivityActivityMessageChanged",
+    "ActivityActivityMessageChangedMessage",
+    "ActivityActivityMessageDeleted",
+    "ActivityActivityProjectChanged",
+    "ActivityActivityProjectChangedProject",
+    "ActivityActivityProjectDeleted",
+    "ActivityActivityStreamChanged",
+    "ActivityActivityStreamChangedStream",
+    "AddMessage",
+    "AddMessageAddMessage",
+    "AddMessageInput",
+    "AsyncBaseClient",
+    "Attachment",
+    "AttachmentAttachment",
+    "AttachmentFields",
+    "AttachmentStorage",
+    "AttachmentStorageAttachmentStorage",
+    "Attachments",
+    "AttachmentsAttachments",
+    "AuthorRole",
+    "BaseModel",
+    "Change",
+    "ChatClient",
+    "Conversation",
+    "ConversationConversation",
+    "ConversationConversationProject",
+    "ConversationEvents",
+    "ConversationEventsConversationEventsConversationDeleted",
+    "ConversationEventsConversationEventsFeedResync",
+    "ConversationEventsConversationEventsMessageChanged",
+    "ConversationEventsConversationEventsMessageChangedMessage",
+    "ConversationEventsConversationEventsMessageDeleted",
+    "ConversationFields",
+    "ConversationFieldsActiveStream",
+    "Conversations",
+    "ConversationsConversations",
+    "ConversationsConversationsEdges",
+    "ConversationsConversationsEdgesNode",
+    "ConversationsConversationsEdgesNodeLastMessage",
+    "ConversationsConversationsPageInfo",
+    "CreateConversation",
+    "CreateConversationCreateConversation",
+    "CreateConversationInput",
+    "CreateProject",
+    "CreateProjectCreateProject",
+    "DeleteAttachment",
+    "DeleteAttachmentDeleteAttachment",
+    "DeleteConversation",
+    "DeleteConversationDeleteConversation",
+    "DeleteMessage",
+    "DeleteMessageDeleteMessage",
+    "DeleteProject",
+    "DeleteProjectDeleteProject",
+    "EditMessage",
+    "EditMessageEditMessage",
+    "GraphQLClientError",
+    "GraphQLClientGraphQLError",
+    "GraphQLClientGraphQLMultiError",
+    "GraphQLClientHttpError",
+    "GraphQLClientInvalidResponseError",
+    "Me",
+    "MeMe",
+    "MeMePreferences",
+    "Message",
+    "MessageFields",
+    "MessageFieldsAttachments",
+    "MessageFieldsPartsTextPart",
+    "MessageFieldsPartsToolCallPart",
+    "MessageFieldsUsage",
+    "MessageMessage",
+    "MessageMessageVersions",
+    "MessageStatus",
+    "Messages",
+    "MessagesMessages",
+    "MessagesMessagesEdges",
+    "MessagesMessagesEdgesNode",
+    "MessagesMessagesPageInfo",
+    "MoveConversation",
+    "MoveConversationMoveConversation",
+    "PreferencesInput",
+    "Project",
+    "ProjectFields",
+    "ProjectProject",
+    "Projects",
+    "ProjectsProjects",
+    "RenameConversation",
+    "RenameConversationRenameConversation",
+    "RenameProject",
+    "RenameProjectRenameProject",
+    "RetryMessage",
+    "RetryMessageRetryMessage",
+    "RetryMessageRetryMessageAssistantMessage",
+    "RetryMessageRetryMessageStream",
+    "RetryMessageRetryMessageUserMessage",
+    "Role",
+    "SaveDraft",
+    "SaveDraftSaveDraft",
+    "SendMessage",
+    "SendMessageInput",
+    "SendMessageSendMessage",
+    "SendMessageSendMessageAssistantMessage",
+    "SendMessageSendMessageStream",
+    "SendMessageSendMessageUserMessage",
+    "SetConversationArchived",
+    "SetConversationArchivedSetConversationArchived",
+    "SetConversationPinned",
+    "SetConversationPinnedSetConversationPinned",
+    "StopStream",
+    "StopStreamStopStream",
+    "Stream",
+    "StreamEvents",
+    "StreamEventsStreamEventsStreamDelta",
+    "StreamEventsStreamEventsStreamEnd",
+    "StreamEventsStreamEventsStreamEndUsage",
+    "StreamEventsStreamEventsStreamSnapshot",
+    "StreamEventsStreamEventsStreamSnapshotToolCalls",
+    "StreamEventsStreamEventsStreamToolCall",
+    "StreamEventsStreamEventsStreamToolCallToolCall",
+    "StreamFields",
+    "StreamStatus",
+    "StreamStream",
+    "Theme",
+    "ToolCallFields",
+    "UpdatePreferences",
+    "UpdatePreferencesUpdatePreferences",
+    "UpdatePreferencesUpdatePreferencesPreferences",
+    "Upload",
+    "UploadAttachment",
+    "UploadAttachmentUploadAttachment",
+    "Usage",
+    "UsageUsage",
+]

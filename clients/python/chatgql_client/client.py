@@ -1,0 +1,1723 @@
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any, Optional, Union
+
+from .active_streams import ActiveStreams
+from .activity import Activity
+from .add_message import AddMessage
+from .async_base_client import AsyncBaseClient
+from .attachment import Attachment
+from .attachment_storage import AttachmentStorage
+from .attachments import Attachments
+from .base_model import UNSET, UnsetType, Upload
+from .conversation import Conversation
+from .conversation_events import ConversationEvents
+from .conversations import Conversations
+from .create_conversation import CreateConversation
+from .create_project import CreateProject
+from .delete_attachment import DeleteAttachment
+from .delete_conversation import DeleteConversation
+from .delete_message import DeleteMessage
+from .delete_project import DeleteProject
+from .edit_message import EditMessage
+from .input_types import (
+    AddMessageInput,
+    CreateConversationInput,
+    PreferencesInput,
+    SendMessageInput,
+)
+from .me import Me
+from .message import Message
+from .messages import Messages
+from .move_conversation import MoveConversation
+from .project import Project
+from .projects import Projects
+from .rename_conversation import RenameConversation
+from .rename_project import RenameProject
+from .retry_message import RetryMessage
+from .save_draft import SaveDraft
+from .send_message import SendMessage
+from .set_conversation_archived import SetConversationArchived
+from .set_conversation_pinned import SetConversationPinned
+from .stop_stream import StopStream
+from .stream import Stream
+from .stream_events import StreamEvents
+from .update_preferences import UpdatePreferences
+from .upload_attachment import UploadAttachment
+from .usage import Usage
+
+
+def gql(q: str) -> str:
+    return q
+
+
+class ChatClient(AsyncBaseClient):
+    async def upload_attachment(
+        self,
+        file: Upload,
+        conversation_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> UploadAttachment:
+        query = gql("""
+            mutation UploadAttachment($file: Upload!, $conversationId: ID) {
+              uploadAttachment(file: $file, conversationId: $conversationId) {
+                ...AttachmentFields
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+            """)
+        variables: dict[str, object] = {"file": file, "conversationId": conversation_id}
+        response = await self.execute(
+            query=query,
+            operation_name="UploadAttachment",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UploadAttachment.model_validate(data)
+
+    async def delete_attachment(self, id: str, **kwargs: Any) -> DeleteAttachment:
+        query = gql("""
+            mutation DeleteAttachment($id: ID!) {
+              deleteAttachment(id: $id) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="DeleteAttachment",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteAttachment.model_validate(data)
+
+    async def attachment(self, id: str, **kwargs: Any) -> Attachment:
+        query = gql("""
+            query Attachment($id: ID!) {
+              attachment(id: $id) {
+                ...AttachmentFields
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="Attachment", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Attachment.model_validate(data)
+
+    async def attachments(
+        self,
+        conversation_id: Union[Optional[str], UnsetType] = UNSET,
+        message_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> Attachments:
+        query = gql("""
+            query Attachments($conversationId: ID, $messageId: ID) {
+              attachments(conversationId: $conversationId, messageId: $messageId) {
+                ...AttachmentFields
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+            """)
+        variables: dict[str, object] = {
+            "conversationId": conversation_id,
+            "messageId": message_id,
+        }
+        response = await self.execute(
+            query=query, operation_name="Attachments", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Attachments.model_validate(data)
+
+    async def attachment_storage(self, **kwargs: Any) -> AttachmentStorage:
+        query = gql("""
+            query AttachmentStorage {
+              attachmentStorage {
+                usedBytes
+                quotaBytes
+                maxUploadBytes
+                allowedMediaTypes
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query,
+            operation_name="AttachmentStorage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AttachmentStorage.model_validate(data)
+
+    async def conversations(
+        self,
+        first: int,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        archived: Union[Optional[bool], UnsetType] = UNSET,
+        project_id: Union[Optional[str], UnsetType] = UNSET,
+        search: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> Conversations:
+        query = gql("""
+            query Conversations($first: Int! = 20, $after: String, $archived: Boolean = false, $projectId: ID, $search: String) {
+              conversations(
+                first: $first
+                after: $after
+                archived: $archived
+                projectId: $projectId
+                search: $search
+              ) {
+                edges {
+                  cursor
+                  node {
+                    ...ConversationFields
+                    lastMessage {
+                      id
+                      role
+                      content
+                      status
+                      createdAt
+                    }
+                  }
+                }
+                pageInfo {
+                  hasNextPage
+                  hasPreviousPage
+                  startCursor
+                  endCursor
+                }
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {
+            "first": first,
+            "after": after,
+            "archived": archived,
+            "projectId": project_id,
+            "search": search,
+        }
+        response = await self.execute(
+            query=query, operation_name="Conversations", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Conversations.model_validate(data)
+
+    async def conversation(self, id: str, **kwargs: Any) -> Conversation:
+        query = gql("""
+            query Conversation($id: ID!) {
+              conversation(id: $id) {
+                ...ConversationFields
+                project {
+                  ...ProjectFields
+                }
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment ProjectFields on Project {
+              id
+              name
+              conversationCount
+              createdAt
+              updatedAt
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="Conversation", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Conversation.model_validate(data)
+
+    async def create_conversation(
+        self,
+        input: Union[Optional[CreateConversationInput], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> CreateConversation:
+        query = gql("""
+            mutation CreateConversation($input: CreateConversationInput) {
+              createConversation(input: $input) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query,
+            operation_name="CreateConversation",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CreateConversation.model_validate(data)
+
+    async def rename_conversation(
+        self, id: str, title: str, **kwargs: Any
+    ) -> RenameConversation:
+        query = gql("""
+            mutation RenameConversation($id: ID!, $title: String!) {
+              renameConversation(id: $id, title: $title) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "title": title}
+        response = await self.execute(
+            query=query,
+            operation_name="RenameConversation",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return RenameConversation.model_validate(data)
+
+    async def set_conversation_pinned(
+        self, id: str, pinned: bool, **kwargs: Any
+    ) -> SetConversationPinned:
+        query = gql("""
+            mutation SetConversationPinned($id: ID!, $pinned: Boolean!) {
+              setConversationPinned(id: $id, pinned: $pinned) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "pinned": pinned}
+        response = await self.execute(
+            query=query,
+            operation_name="SetConversationPinned",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SetConversationPinned.model_validate(data)
+
+    async def set_conversation_archived(
+        self, id: str, archived: bool, **kwargs: Any
+    ) -> SetConversationArchived:
+        query = gql("""
+            mutation SetConversationArchived($id: ID!, $archived: Boolean!) {
+              setConversationArchived(id: $id, archived: $archived) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "archived": archived}
+        response = await self.execute(
+            query=query,
+            operation_name="SetConversationArchived",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SetConversationArchived.model_validate(data)
+
+    async def save_draft(
+        self, id: str, draft: Union[Optional[str], UnsetType] = UNSET, **kwargs: Any
+    ) -> SaveDraft:
+        query = gql("""
+            mutation SaveDraft($id: ID!, $draft: String) {
+              saveDraft(id: $id, draft: $draft) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "draft": draft}
+        response = await self.execute(
+            query=query, operation_name="SaveDraft", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SaveDraft.model_validate(data)
+
+    async def move_conversation(
+        self,
+        id: str,
+        project_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> MoveConversation:
+        query = gql("""
+            mutation MoveConversation($id: ID!, $projectId: ID) {
+              moveConversation(id: $id, projectId: $projectId) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "projectId": project_id}
+        response = await self.execute(
+            query=query,
+            operation_name="MoveConversation",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return MoveConversation.model_validate(data)
+
+    async def delete_conversation(self, id: str, **kwargs: Any) -> DeleteConversation:
+        query = gql("""
+            mutation DeleteConversation($id: ID!) {
+              deleteConversation(id: $id) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="DeleteConversation",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteConversation.model_validate(data)
+
+    async def activity(self, **kwargs: Any) -> AsyncIterator[Activity]:
+        query = gql("""
+            subscription Activity {
+              activity {
+                __typename
+                ... on ConversationChanged {
+                  change
+                  conversation {
+                    ...ConversationFields
+                  }
+                }
+                ... on ConversationDeleted {
+                  conversationId
+                }
+                ... on MessageChanged {
+                  change
+                  message {
+                    ...MessageFields
+                  }
+                }
+                ... on MessageDeleted {
+                  messageId
+                  conversationId
+                }
+                ... on StreamChanged {
+                  change
+                  stream {
+                    ...StreamFields
+                  }
+                }
+                ... on ProjectChanged {
+                  change
+                  project {
+                    ...ProjectFields
+                  }
+                }
+                ... on ProjectDeleted {
+                  projectId
+                }
+                ... on FeedResync {
+                  reason
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment ProjectFields on Project {
+              id
+              name
+              conversationCount
+              createdAt
+              updatedAt
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {}
+        async for data in self.execute_ws(
+            query=query, operation_name="Activity", variables=variables, **kwargs
+        ):
+            yield Activity.model_validate(data)
+
+    async def conversation_events(
+        self, conversation_id: str, **kwargs: Any
+    ) -> AsyncIterator[ConversationEvents]:
+        query = gql("""
+            subscription ConversationEvents($conversationId: ID!) {
+              conversationEvents(conversationId: $conversationId) {
+                __typename
+                ... on MessageChanged {
+                  change
+                  message {
+                    ...MessageFields
+                  }
+                }
+                ... on MessageDeleted {
+                  messageId
+                  conversationId
+                }
+                ... on ConversationDeleted {
+                  conversationId
+                }
+                ... on FeedResync {
+                  reason
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"conversationId": conversation_id}
+        async for data in self.execute_ws(
+            query=query,
+            operation_name="ConversationEvents",
+            variables=variables,
+            **kwargs,
+        ):
+            yield ConversationEvents.model_validate(data)
+
+    async def messages(
+        self,
+        conversation_id: str,
+        first: Union[Optional[int], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        last: Union[Optional[int], UnsetType] = UNSET,
+        before: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> Messages:
+        query = gql("""
+            query Messages($conversationId: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+              messages(
+                conversationId: $conversationId
+                first: $first
+                after: $after
+                last: $last
+                before: $before
+              ) {
+                edges {
+                  cursor
+                  node {
+                    ...MessageFields
+                  }
+                }
+                pageInfo {
+                  hasNextPage
+                  hasPreviousPage
+                  startCursor
+                  endCursor
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {
+            "conversationId": conversation_id,
+            "first": first,
+            "after": after,
+            "last": last,
+            "before": before,
+        }
+        response = await self.execute(
+            query=query, operation_name="Messages", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Messages.model_validate(data)
+
+    async def message(self, id: str, **kwargs: Any) -> Message:
+        query = gql("""
+            query Message($id: ID!) {
+              message(id: $id) {
+                ...MessageFields
+                versions {
+                  version
+                  content
+                  status
+                  model
+                  createdAt
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="Message", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Message.model_validate(data)
+
+    async def add_message(self, input: AddMessageInput, **kwargs: Any) -> AddMessage:
+        query = gql("""
+            mutation AddMessage($input: AddMessageInput!) {
+              addMessage(input: $input) {
+                ...MessageFields
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="AddMessage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return AddMessage.model_validate(data)
+
+    async def edit_message(self, id: str, content: str, **kwargs: Any) -> EditMessage:
+        query = gql("""
+            mutation EditMessage($id: ID!, $content: String!) {
+              editMessage(id: $id, content: $content) {
+                ...MessageFields
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "content": content}
+        response = await self.execute(
+            query=query, operation_name="EditMessage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return EditMessage.model_validate(data)
+
+    async def delete_message(self, id: str, **kwargs: Any) -> DeleteMessage:
+        query = gql("""
+            mutation DeleteMessage($id: ID!) {
+              deleteMessage(id: $id) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="DeleteMessage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return DeleteMessage.model_validate(data)
+
+    async def send_message(self, input: SendMessageInput, **kwargs: Any) -> SendMessage:
+        query = gql("""
+            mutation SendMessage($input: SendMessageInput!) {
+              sendMessage(input: $input) {
+                userMessage {
+                  ...MessageFields
+                }
+                assistantMessage {
+                  ...MessageFields
+                }
+                stream {
+                  ...StreamFields
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="SendMessage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SendMessage.model_validate(data)
+
+    async def retry_message(
+        self, id: str, model: Union[Optional[str], UnsetType] = UNSET, **kwargs: Any
+    ) -> RetryMessage:
+        query = gql("""
+            mutation RetryMessage($id: ID!, $model: String) {
+              retryMessage(id: $id, model: $model) {
+                userMessage {
+                  ...MessageFields
+                }
+                assistantMessage {
+                  ...MessageFields
+                }
+                stream {
+                  ...StreamFields
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              version
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "model": model}
+        response = await self.execute(
+            query=query, operation_name="RetryMessage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return RetryMessage.model_validate(data)
+
+    async def projects(self, **kwargs: Any) -> Projects:
+        query = gql("""
+            query Projects {
+              projects {
+                ...ProjectFields
+              }
+            }
+
+            fragment ProjectFields on Project {
+              id
+              name
+              conversationCount
+              createdAt
+              updatedAt
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="Projects", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Projects.model_validate(data)
+
+    async def project(self, id: str, **kwargs: Any) -> Project:
+        query = gql("""
+            query Project($id: ID!) {
+              project(id: $id) {
+                ...ProjectFields
+              }
+            }
+
+            fragment ProjectFields on Project {
+              id
+              name
+              conversationCount
+              createdAt
+              updatedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="Project", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Project.model_validate(data)
+
+    async def create_project(self, name: str, **kwargs: Any) -> CreateProject:
+        query = gql("""
+            mutation CreateProject($name: String!) {
+              createProject(name: $name) {
+                ...ProjectFields
+              }
+            }
+
+            fragment ProjectFields on Project {
+              id
+              name
+              conversationCount
+              createdAt
+              updatedAt
+            }
+            """)
+        variables: dict[str, object] = {"name": name}
+        response = await self.execute(
+            query=query, operation_name="CreateProject", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CreateProject.model_validate(data)
+
+    async def rename_project(self, id: str, name: str, **kwargs: Any) -> RenameProject:
+        query = gql("""
+            mutation RenameProject($id: ID!, $name: String!) {
+              renameProject(id: $id, name: $name) {
+                ...ProjectFields
+              }
+            }
+
+            fragment ProjectFields on Project {
+              id
+              name
+              conversationCount
+              createdAt
+              updatedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "name": name}
+        response = await self.execute(
+            query=query, operation_name="RenameProject", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return RenameProject.model_validate(data)
+
+    async def delete_project(self, id: str, **kwargs: Any) -> DeleteProject:
+        query = gql("""
+            mutation DeleteProject($id: ID!) {
+              deleteProject(id: $id) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="DeleteProject", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return DeleteProject.model_validate(data)
+
+    async def stream(self, id: str, **kwargs: Any) -> Stream:
+        query = gql("""
+            query Stream($id: ID!) {
+              stream(id: $id) {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="Stream", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Stream.model_validate(data)
+
+    async def active_streams(self, **kwargs: Any) -> ActiveStreams:
+        query = gql("""
+            query ActiveStreams {
+              activeStreams {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="ActiveStreams", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ActiveStreams.model_validate(data)
+
+    async def stop_stream(self, id: str, **kwargs: Any) -> StopStream:
+        query = gql("""
+            mutation StopStream($id: ID!) {
+              stopStream(id: $id) {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="StopStream", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return StopStream.model_validate(data)
+
+    async def stream_events(
+        self,
+        offset: int,
+        stream_id: Union[Optional[str], UnsetType] = UNSET,
+        message_id: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> AsyncIterator[StreamEvents]:
+        query = gql("""
+            subscription StreamEvents($streamId: ID, $messageId: ID, $offset: Int! = 0) {
+              streamEvents(streamId: $streamId, messageId: $messageId, offset: $offset) {
+                __typename
+                ... on StreamSnapshot {
+                  streamId
+                  messageId
+                  status
+                  seq
+                  offset
+                  text
+                  length
+                  toolCalls {
+                    ...ToolCallFields
+                  }
+                }
+                ... on StreamDelta {
+                  seq
+                  offset
+                  text
+                }
+                ... on StreamToolCall {
+                  seq
+                  offset
+                  toolCall {
+                    ...ToolCallFields
+                  }
+                }
+                ... on StreamEnd {
+                  status
+                  seq
+                  length
+                  usage {
+                    inputTokens
+                    outputTokens
+                  }
+                  errorCode
+                  errorMessage
+                }
+              }
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              result
+              isError
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {
+            "streamId": stream_id,
+            "messageId": message_id,
+            "offset": offset,
+        }
+        async for data in self.execute_ws(
+            query=query, operation_name="StreamEvents", variables=variables, **kwargs
+        ):
+            yield StreamEvents.model_validate(data)
+
+    async def me(self, **kwargs: Any) -> Me:
+        query = gql("""
+            query Me {
+              me {
+                id
+                email
+                name
+                createdAt
+                preferences {
+                  defaultModel
+                  theme
+                  toolsEnabled
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="Me", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Me.model_validate(data)
+
+    async def update_preferences(
+        self, input: PreferencesInput, **kwargs: Any
+    ) -> UpdatePreferences:
+        query = gql("""
+            mutation UpdatePreferences($input: PreferencesInput!) {
+              updatePreferences(input: $input) {
+                id
+                preferences {
+                  defaultModel
+                  theme
+                  toolsEnabled
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query,
+            operation_name="UpdatePreferences",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UpdatePreferences.model_validate(data)
+
+    async def usage(self, from_: date, to: date, **kwargs: Any) -> Usage:
+        query = gql("""
+            query Usage($from: Date!, $to: Date!) {
+              usage(from: $from, to: $to) {
+                day
+                model
+                inputTokens
+                outputTokens
+                requests
+              }
+            }
+            """)
+        variables: dict[str, object] = {"from": from_, "to": to}
+        response = await self.execute(
+            query=query, operation_name="Usage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Usage.model_validate(data)

@@ -1,0 +1,48 @@
+from enum import Enum
+
+
+class AuthorRole(str, Enum):
+    USER = "USER"
+    SYSTEM = "SYSTEM"
+
+
+class Change(str, Enum):
+    CREATED = "CREATED"
+    RENAMED = "RENAMED"
+    PINNED = "PINNED"
+    ARCHIVED = "ARCHIVED"
+    MOVED = "MOVED"
+    DRAFT_SAVED = "DRAFT_SAVED"
+    ADDED = "ADDED"
+    UPDATED = "UPDATED"
+    STARTED = "STARTED"
+    FINISHED = "FINISHED"
+
+
+class MessageStatus(str, Enum):
+    COMPLETE = "COMPLETE"
+    STREAMING = "STREAMING"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"
+
+
+class Role(str, Enum):
+    USER = "USER"
+    ASSISTANT = "ASSISTANT"
+    SYSTEM = "SYSTEM"
+
+
+class StreamStatus(str, Enum):
+    PENDING = "PENDING"
+    STREAMING = "STREAMING"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"
+
+
+class Theme(str, Enum):
+    SYSTEM = "SYSTEM"
+    LIGHT = "LIGHT"
+    DARK = "DARK"

@@ -1,0 +1,121 @@
+from datetime import datetime
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import Field
+
+from .base_model import BaseModel
+from .enums import MessageStatus, Role, StreamStatus
+
+
+class AttachmentFields(BaseModel):
+    id: str
+    name: str
+    media_type: str = Field(alias="mediaType")
+    size: int
+    sha_256: str = Field(alias="sha256")
+    created_at: datetime = Field(alias="createdAt")
+    conversation_id: Optional[str] = Field(alias="conversationId")
+    message_id: Optional[str] = Field(alias="messageId")
+    download_url: str = Field(alias="downloadUrl")
+
+
+class StreamFields(BaseModel):
+    id: str
+    message_id: str = Field(alias="messageId")
+    conversation_id: str = Field(alias="conversationId")
+    status: StreamStatus
+    model: Optional[str]
+    last_seq: int = Field(alias="lastSeq")
+    length: int
+    error_code: Optional[str] = Field(alias="errorCode")
+    error_message: Optional[str] = Field(alias="errorMessage")
+    created_at: datetime = Field(alias="createdAt")
+    finished_at: Optional[datetime] = Field(alias="finishedAt")
+
+
+class ConversationFields(BaseModel):
+    id: str
+    title: str
+    model: Optional[str]
+    system_prompt: Optional[str] = Field(alias="systemPrompt")
+    pinned: bool
+    archived: bool
+    draft: Optional[str]
+    project_id: Optional[str] = Field(alias="projectId")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    active_stream: Optional["ConversationFieldsActiveStream"] = Field(
+        alias="activeStream"
+    )
+
+
+class ConversationFieldsActiveStream(StreamFields):
+    pass
+
+
+class ToolCallFields(BaseModel):
+    id: str
+    name: str
+    input: Any
+    result: Optional[str]
+    is_error: bool = Field(alias="isError")
+    started_at: Optional[datetime] = Field(alias="startedAt")
+    finished_at: Optional[datetime] = Field(alias="finishedAt")
+
+
+class MessageFields(BaseModel):
+    id: str
+    conversation_id: str = Field(alias="conversationId")
+    role: Role
+    content: str
+    status: MessageStatus
+    model: Optional[str]
+    usage: "MessageFieldsUsage"
+    client_message_id: Optional[str] = Field(alias="clientMessageId")
+    reply_to_id: Optional[str] = Field(alias="replyToId")
+    version: int
+    error_code: Optional[str] = Field(alias="errorCode")
+    error_message: Optional[str] = Field(alias="errorMessage")
+    created_at: datetime = Field(alias="createdAt")
+    edited_at: Optional[datetime] = Field(alias="editedAt")
+    parts: list[
+        Annotated[
+            Union["MessageFieldsPartsTextPart", "MessageFieldsPartsToolCallPart"],
+            Field(discriminator="typename__"),
+        ]
+    ]
+    attachments: list["MessageFieldsAttachments"]
+
+
+class MessageFieldsUsage(BaseModel):
+    input_tokens: int = Field(alias="inputTokens")
+    output_tokens: int = Field(alias="outputTokens")
+
+
+class MessageFieldsPartsTextPart(BaseModel):
+    typename__: Literal["TextPart"] = Field(alias="__typename")
+    text: str
+
+
+class MessageFieldsPartsToolCallPart(ToolCallFields):
+    typename__: Literal["ToolCallPart"] = Field(alias="__typename")
+
+
+class MessageFieldsAttachments(AttachmentFields):
+    pass
+
+
+class ProjectFields(BaseModel):
+    id: str
+    name: str
+    conversation_count: int = Field(alias="conversationCount")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+
+
+AttachmentFields.model_rebuild()
+StreamFields.model_rebuild()
+ConversationFields.model_rebuild()
+ToolCallFields.model_rebuild()
+MessageFields.model_rebuild()
+ProjectFields.model_rebuild()

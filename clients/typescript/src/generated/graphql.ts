@@ -1,0 +1,395 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type AddMessageInput = {
+  /** Idempotency key: the same id again returns the same message. */
+  clientMessageId?: string | null | undefined;
+  content: string;
+  conversationId: string | number;
+  role?: AuthorRole;
+};
+
+export type AuthorRole =
+  | 'SYSTEM'
+  | 'USER';
+
+/** What happened; one enum for every kind of event. */
+export type Change =
+  | 'ADDED'
+  | 'ARCHIVED'
+  | 'CREATED'
+  | 'DRAFT_SAVED'
+  | 'FINISHED'
+  | 'MOVED'
+  | 'PINNED'
+  | 'RENAMED'
+  | 'STARTED'
+  | 'UPDATED';
+
+export type CreateConversationInput = {
+  model?: string | null | undefined;
+  projectId?: string | number | null | undefined;
+  systemPrompt?: string | null | undefined;
+  title?: string | null | undefined;
+};
+
+export type MessageStatus =
+  | 'CANCELLED'
+  | 'COMPLETE'
+  | 'FAILED'
+  | 'INTERRUPTED'
+  | 'STREAMING';
+
+export type PreferencesInput = {
+  defaultModel?: string | null | undefined;
+  theme?: Theme | null | undefined;
+  toolsEnabled?: Array<string> | null | undefined;
+};
+
+export type Role =
+  | 'ASSISTANT'
+  | 'SYSTEM'
+  | 'USER';
+
+export type SendMessageInput = {
+  attachmentIds?: Array<string | number> | null | undefined;
+  /** Idempotency key: sending the same id again returns the same rows. */
+  clientMessageId?: string | null | undefined;
+  content: string;
+  conversationId: string | number;
+  model?: string | null | undefined;
+};
+
+export type StreamStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'INTERRUPTED'
+  | 'PENDING'
+  | 'STREAMING';
+
+export type Theme =
+  | 'DARK'
+  | 'LIGHT'
+  | 'SYSTEM';
+
+export type UploadAttachmentMutationVariables = Exact<{
+  file: File | Blob;
+  conversationId?: string | number | null | undefined;
+}>;
+
+
+export type UploadAttachmentMutation = { uploadAttachment: { id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string } };
+
+export type DeleteAttachmentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteAttachmentMutation = { deleteAttachment: { id: string } };
+
+export type AttachmentQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type AttachmentQuery = { attachment: { id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string } };
+
+export type AttachmentsQueryVariables = Exact<{
+  conversationId?: string | number | null | undefined;
+  messageId?: string | number | null | undefined;
+}>;
+
+
+export type AttachmentsQuery = { attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> };
+
+export type AttachmentStorageQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AttachmentStorageQuery = { attachmentStorage: { usedBytes: number, quotaBytes: number, maxUploadBytes: number, allowedMediaTypes: Array<string> } };
+
+export type ConversationsQueryVariables = Exact<{
+  first?: number;
+  after?: string | null | undefined;
+  archived?: boolean | null | undefined;
+  projectId?: string | number | null | undefined;
+  search?: string | null | undefined;
+}>;
+
+
+export type ConversationsQuery = { conversations: { edges: Array<{ cursor: string, node: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, lastMessage: { id: string, role: Role, content: string, status: MessageStatus, createdAt: string } | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
+
+export type ConversationQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConversationQuery = { conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, project: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
+export type CreateConversationMutationVariables = Exact<{
+  input?: CreateConversationInput | null | undefined;
+}>;
+
+
+export type CreateConversationMutation = { createConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
+export type RenameConversationMutationVariables = Exact<{
+  id: string | number;
+  title: string;
+}>;
+
+
+export type RenameConversationMutation = { renameConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
+export type SetConversationPinnedMutationVariables = Exact<{
+  id: string | number;
+  pinned: boolean;
+}>;
+
+
+export type SetConversationPinnedMutation = { setConversationPinned: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
+export type SetConversationArchivedMutationVariables = Exact<{
+  id: string | number;
+  archived: boolean;
+}>;
+
+
+export type SetConversationArchivedMutation = { setConversationArchived: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
+export type SaveDraftMutationVariables = Exact<{
+  id: string | number;
+  draft?: string | null | undefined;
+}>;
+
+
+export type SaveDraftMutation = { saveDraft: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
+export type MoveConversationMutationVariables = Exact<{
+  id: string | number;
+  projectId?: string | number | null | undefined;
+}>;
+
+
+export type MoveConversationMutation = { moveConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
+export type DeleteConversationMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteConversationMutation = { deleteConversation: { id: string } };
+
+export type ActivitySubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ActivitySubscription = { activity:
+    | { __typename: 'ConversationChanged', change: Change, conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } }
+    | { __typename: 'ConversationDeleted', conversationId: string }
+    | { __typename: 'FeedResync', reason: string }
+    | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+          | { __typename: 'TextPart', text: string }
+          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+        >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }
+    | { __typename: 'MessageDeleted', messageId: string, conversationId: string }
+    | { __typename: 'ProjectChanged', change: Change, project: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } }
+    | { __typename: 'ProjectDeleted', projectId: string }
+    | { __typename: 'StreamChanged', change: Change, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } }
+   };
+
+export type ConversationEventsSubscriptionVariables = Exact<{
+  conversationId: string | number;
+}>;
+
+
+export type ConversationEventsSubscription = { conversationEvents:
+    | { __typename: 'ConversationDeleted', conversationId: string }
+    | { __typename: 'FeedResync', reason: string }
+    | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+          | { __typename: 'TextPart', text: string }
+          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+        >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }
+    | { __typename: 'MessageDeleted', messageId: string, conversationId: string }
+   };
+
+export type ProjectFieldsFragment = { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string };
+
+export type StreamFieldsFragment = { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null };
+
+export type ConversationFieldsFragment = { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null };
+
+export type AttachmentFieldsFragment = { id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string };
+
+export type ToolCallFieldsFragment = { id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null };
+
+export type MessageFieldsFragment = { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+    | { __typename: 'TextPart', text: string }
+    | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+  >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> };
+
+export type MessagesQueryVariables = Exact<{
+  conversationId: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  last?: number | null | undefined;
+  before?: string | null | undefined;
+}>;
+
+
+export type MessagesQuery = { messages: { edges: Array<{ cursor: string, node: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+          | { __typename: 'TextPart', text: string }
+          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+        >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
+
+export type MessageQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type MessageQuery = { message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, versions: Array<{ version: number, content: string, status: MessageStatus, model: string | null, createdAt: string }>, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+      | { __typename: 'TextPart', text: string }
+      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+    >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
+
+export type AddMessageMutationVariables = Exact<{
+  input: AddMessageInput;
+}>;
+
+
+export type AddMessageMutation = { addMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+      | { __typename: 'TextPart', text: string }
+      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+    >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
+
+export type EditMessageMutationVariables = Exact<{
+  id: string | number;
+  content: string;
+}>;
+
+
+export type EditMessageMutation = { editMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+      | { __typename: 'TextPart', text: string }
+      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+    >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
+
+export type DeleteMessageMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteMessageMutation = { deleteMessage: { id: string } };
+
+export type SendMessageMutationVariables = Exact<{
+  input: SendMessageInput;
+}>;
+
+
+export type SendMessageMutation = { sendMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+        | { __typename: 'TextPart', text: string }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+        | { __typename: 'TextPart', text: string }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
+
+export type RetryMessageMutationVariables = Exact<{
+  id: string | number;
+  model?: string | null | undefined;
+}>;
+
+
+export type RetryMessageMutation = { retryMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+        | { __typename: 'TextPart', text: string }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+        | { __typename: 'TextPart', text: string }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
+
+export type ProjectsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ProjectsQuery = { projects: Array<{ id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string }> };
+
+export type ProjectQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ProjectQuery = { project: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } };
+
+export type CreateProjectMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type CreateProjectMutation = { createProject: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } };
+
+export type RenameProjectMutationVariables = Exact<{
+  id: string | number;
+  name: string;
+}>;
+
+
+export type RenameProjectMutation = { renameProject: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } };
+
+export type DeleteProjectMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteProjectMutation = { deleteProject: { id: string } };
+
+export type StreamQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type StreamQuery = { stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } };
+
+export type ActiveStreamsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ActiveStreamsQuery = { activeStreams: Array<{ id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null }> };
+
+export type StopStreamMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type StopStreamMutation = { stopStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } };
+
+export type StreamEventsSubscriptionVariables = Exact<{
+  streamId?: string | number | null | undefined;
+  messageId?: string | number | null | undefined;
+  offset?: number;
+}>;
+
+
+export type StreamEventsSubscription = { streamEvents:
+    | { __typename: 'StreamDelta', seq: number, offset: number, text: string }
+    | { __typename: 'StreamEnd', status: StreamStatus, seq: number, length: number, errorCode: string | null, errorMessage: string | null, usage: { inputTokens: number, outputTokens: number } }
+    | { __typename: 'StreamSnapshot', streamId: string, messageId: string, status: StreamStatus, seq: number, offset: number, text: string, length: number, toolCalls: Array<{ id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }> }
+    | { __typename: 'StreamToolCall', seq: number, offset: number, toolCall: { id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null } }
+   };
+
+export type MeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeQuery = { me: { id: string, email: string | null, name: string | null, createdAt: string, preferences: { defaultModel: string | null, theme: Theme, toolsEnabled: Array<string> } } };
+
+export type UpdatePreferencesMutationVariables = Exact<{
+  input: PreferencesInput;
+}>;
+
+
+export type UpdatePreferencesMutation = { updatePreferences: { id: string, preferences: { defaultModel: string | null, theme: Theme, toolsEnabled: Array<string> } } };
+
+export type UsageQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type UsageQuery = { usage: Array<{ day: string, model: string, inputTokens: number, outputTokens: number, requests: number }> };
