@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gql_api.auth import bearer_token
 from gql_api.body_limit import GraphQLBodyLimit
+from gql_api.chat_page import mount_chat_page
 from gql_api.context import Context
 from gql_api.cors import CrossOrigin
 from gql_api.errors import ChatError
@@ -237,6 +238,8 @@ def create_app(
     app.include_router(files_router)
     if settings.graphiql_enabled:
         app.include_router(graphiql_router)
+    if settings.chat_page_enabled:
+        mount_chat_page(app, settings)
     app.add_middleware(GraphQLUploadGuard, path=GRAPHQL_PATH)
     app.add_middleware(GraphQLBodyLimit, path=GRAPHQL_PATH)
     app.add_middleware(RequestLog, metrics=counted)

@@ -59,6 +59,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     model = "Anthropic" if settings.anthropic_api_key else "built-in demo model"
     where = "GraphiQL at" if settings.graphiql_enabled else "serving"
     print(f"chatgql: {where} http://{host}:{port}/graphql  (model: {model})")
+    if settings.chat_page_enabled:
+        print(f"chatgql: chat page at http://{host}:{port}/chat/")
     if settings.env != "production" and not settings.jwt_jwks_url:
         token = mint_token(settings, args.dev_user, name=args.dev_user)
         print(f"development token for '{args.dev_user}' (valid 7 days):\n{token}")

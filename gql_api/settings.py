@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # GraphiQL at GET /graphql, and introspection: on unless env is production.
     graphiql: bool | None = None
     introspection: bool | None = None
+    # The reference chat page at /chat (gql_api/chat/): on in development unless set; it can
+    # hand out a development token there, so never on in production unless asked for.
+    chat_page: bool | None = None
     # Persisted documents: Apollo's automatic persisted queries, cached up to a byte budget (in
     # Redis, shared by every process, when the broker is Redis); or, with a trusted documents
     # manifest, only the documents it lists.
@@ -173,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def attachments_path(self) -> Path:
         return self.storage_path or self.data_dir / "attachments"
+
+    @property
+    def chat_page_enabled(self) -> bool:
+        return self.chat_page if self.chat_page is not None else self.env == "development"
 
     @property
     def base_url(self) -> str:
