@@ -2,12 +2,12 @@
 // and the user's activity feed keeping every tab in step. Plain ES modules, no build step.
 import { Api } from "./api.js";
 import { Socket } from "./transport.js";
+import { Answers, codePoints } from "./answers.js";
 import * as ops from "./operations.js";
 
 const $ = (selector) => document.querySelector(selector);
 const TOKEN_KEY = "chatgql.token";
 const NEW_TITLE = "New chat";
-const END_STATUS = { COMPLETED: "COMPLETE", CANCELLED: "CANCELLED", FAILED: "FAILED", INTERRUPTED: "INTERRUPTED" };
 
 const state = {
   api: null,
@@ -15,12 +15,9 @@ const state = {
   conversations: new Map(), // id -> conversation
   current: null, // conversation id
   messages: new Map(), // id -> {id, role, content, length, status, streamId, attachments}
-  watching: new Map(), // assistant message id -> unsubscribe
+  answers: null, // Answers: the answers being watched
   pending: [], // uploaded attachments for the next message
 };
-
-/** Length in Unicode code points: the unit of the server's offsets. */
-const codePoints = (text) => Array.from(text).length;
 
 async function start() {
   let token = localStorage.getItem(TOKEN_KEY);
@@ -43,6 +40,10 @@ async function start() {
   state.api = new Api(graphqlUrl.href, token);
   graphqlUrl.protocol = location.protocol === "https:" ? "wss:" : "ws:";
   state.socket = new Socket(graphqlUrl.href, { token, onStatus: connectionStatus });
+  state.answers = new Answers(state.socket, {
+    changed: renderMessage,
+    failed: (errors) => showError(errors.map((e) => e.message).join("; ")),
+  });
   state.socket.subscribe(ops.ACTIVITY, () => ({}), { next: (payload) => onActivity(payload.data?.activity) });
 
   $("#new-conversation").addEventListener("click", () => run(newConversation));
@@ -136,8 +137,7 @@ async function newConversation() {
 }
 
 async function openConversation(id) {
-  for (const unsubscribe of state.watching.values()) unsubscribe();
-  state.watching.clear();
+  state.answers.stopAll();
   state.messages.clear();
   state.pending = [];
   renderPending();
@@ -167,7 +167,7 @@ async function loadMessages(id) {
 function upsertMessage(message) {
   if (message.conversationId !== state.current) return;
   const known = state.messages.get(message.id);
-  if (known && state.watching.has(message.id)) {
+  if (known && state.answers.watching(message.id)) {
     // The stream subscription owns the text of an answer it watches; the feed may lag it.
     known.attachments = message.attachments ?? known.attachments;
   } else {
@@ -178,68 +178,8 @@ function upsertMessage(message) {
     });
   }
   const stored = state.messages.get(message.id);
-  if (stored.role === "ASSISTANT" && stored.status === "STREAMING") watchAnswer(stored);
+  if (stored.role === "ASSISTANT" && stored.status === "STREAMING") state.answers.watch(stored);
   renderMessage(stored);
-}
-
-/** Subscribe to an answer from the offset the page has: a snapshot of the rest, deltas, an end. */
-function watchAnswer(message) {
-  if (state.watching.has(message.id)) return;
-  let subscriptionId = null;
-  const unsubscribe = state.socket.subscribe(
-    ops.STREAM_EVENTS,
-    () => ({ messageId: message.id, offset: message.length }),
-    {
-      next(payload, id) {
-        subscriptionId = id;
-        const event = payload.data?.streamEvents;
-        if (event) onStreamEvent(message, event, () => state.socket.restart(subscriptionId));
-      },
-      error(errors) {
-        state.watching.delete(message.id);
-        showError(errors.map((e) => e.message).join("; "));
-      },
-      complete() {
-        state.watching.delete(message.id);
-        renderMessage(message);
-      },
-    },
-  );
-  state.watching.set(message.id, unsubscribe);
-}
-
-function onStreamEvent(message, event, resubscribe) {
-  switch (event.__typename) {
-    case "StreamSnapshot":
-      message.streamId = event.streamId;
-      append(message, event.offset, event.text, resubscribe);
-      break;
-    case "StreamDelta":
-      append(message, event.offset, event.text, resubscribe);
-      break;
-    case "StreamEnd":
-      // The saved length is the truth: cut back text that was streamed but never saved.
-      if (message.length > event.length) {
-        message.content = Array.from(message.content).slice(0, event.length).join("");
-        message.length = event.length;
-      }
-      message.status = END_STATUS[event.status] ?? event.status;
-      message.errorMessage = event.errorMessage;
-      break;
-  }
-  renderMessage(message);
-}
-
-function append(message, offset, text, resubscribe) {
-  if (offset > message.length) {
-    resubscribe(); // a gap: ask again from what the page has
-    return;
-  }
-  const fresh = Array.from(text).slice(message.length - offset);
-  if (fresh.length) {
-    message.content += fresh.join("");
-    message.length += fresh.length;
-  }
 }
 
 function renderMessages() {
@@ -314,8 +254,7 @@ async function stop() {
 async function retryAnswer(message) {
   const { retryMessage } = await state.api.query(ops.RETRY_MESSAGE, { id: message.id });
   const answer = retryMessage.assistantMessage;
-  state.watching.get(answer.id)?.();
-  state.watching.delete(answer.id);
+  state.answers.stop(answer.id);
   state.messages.delete(answer.id);
   upsertMessage({ ...answer, content: "" });
 }

@@ -39,15 +39,6 @@ export const UPLOAD_ATTACHMENT = `mutation UploadAttachment($file: Upload!, $con
   uploadAttachment(file: $file, conversationId: $conversationId) { id name mediaType size }
 }`;
 
-export const STREAM_EVENTS = `subscription StreamEvents($messageId: ID, $offset: Int!) {
-  streamEvents(messageId: $messageId, offset: $offset) {
-    __typename
-    ... on StreamSnapshot { streamId offset text status }
-    ... on StreamDelta { offset text }
-    ... on StreamEnd { status length errorMessage }
-  }
-}`;
-
 export const ACTIVITY = `subscription Activity {
   activity {
     __typename

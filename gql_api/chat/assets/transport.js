@@ -102,7 +102,6 @@ export class Socket {
 
   send(id) {
     const sub = this.subscriptions.get(id);
-    sub.sink.restarting?.();
     this.ws.send(
       JSON.stringify({ id, type: "subscribe", payload: { query: sub.query, variables: sub.variables() } }),
     );
