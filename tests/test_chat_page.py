@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+from graphql import build_schema, parse, validate
 
 from gql_api.app import create_app
 from tests.chromium import chromium
-from tests.conftest import make_settings
+from tests.conftest import TEST_SECRET, make_settings
 from tests.support import ApiServer, start_api
 
 MESSAGE = "query($id: ID!) { message(id: $id) { content status version attachments { name } } }"
@@ -265,3 +270,45 @@ async def test_the_page_is_off_in_production(tmp_path: Path) -> None:
         assert (await client.get("/chat/")).status_code == 404
         assert (await client.get("/chat/dev-token")).status_code == 404
         assert (await client.get("/chat/assets/app.js")).status_code == 404
+
+
+async def test_the_page_hands_out_a_development_token_only_in_development(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"
+    tokens = {}
+    for env in ("development", "test"):
+        app = create_app(make_settings(tmp_path, database, env=env, chat_page=True))
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            assert (await client.get("/chat/")).status_code == 200
+            response = await client.get("/chat/dev-token")
+            tokens[env] = response.json()["token"] if response.status_code == 200 else None
+    assert tokens["test"] is None
+    claims = jwt.decode(tokens["development"], TEST_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "dev"
+
+
+def test_the_pages_operations_are_valid_against_the_schema() -> None:
+    """The page sends its own documents (gql_api/chat/assets): a schema change that breaks one
+    fails here, not only in a browser."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is required under CI (.ci/run installs it)")
+        pytest.skip("node is not installed")
+    assets = Path(__file__).resolve().parent.parent / "gql_api/chat/assets"
+    script = (
+        f"const ops = await import({json.dumps((assets / 'operations.js').as_uri())});"
+        f"const answers = await import({json.dumps((assets / 'answers.js').as_uri())});"
+        "const docs = [...Object.values(ops), answers.STREAM_EVENTS];"
+        "console.log(JSON.stringify(docs.filter((d) => typeof d === 'string')));"
+    )
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True
+    )
+    documents = json.loads(result.stdout)
+    assert len(documents) >= 10
+    schema = build_schema((assets.parents[2] / "schema.graphql").read_text())
+    for document in documents:
+        errors = validate(schema, parse(document))
+        assert not errors, (document, [error.message for error in errors])

@@ -4,7 +4,7 @@
 
 const END_STATUS = { COMPLETED: "COMPLETE", CANCELLED: "CANCELLED", FAILED: "FAILED", INTERRUPTED: "INTERRUPTED" };
 
-const STREAM_EVENTS = `subscription StreamEvents($messageId: ID, $offset: Int!) {
+export const STREAM_EVENTS = `subscription StreamEvents($messageId: ID, $offset: Int!) {
   streamEvents(messageId: $messageId, offset: $offset) {
     __typename
     ... on StreamSnapshot { streamId offset text status }
