@@ -183,6 +183,31 @@ async def test_reload_mid_answer_continues_without_a_gap(api: ApiServer, driver:
     assert offsets[-1] < len(text)
 
 
+async def test_a_dropped_socket_resumes_from_what_the_page_has(api: ApiServer, driver: Any) -> None:
+    page = await Page(driver, api).open()
+    await page.new_conversation()
+    answer_id = await page.send("Tell me a long story [demo:words=800]")
+    for _ in range(2):
+        await asyncio.sleep(random.uniform(0.2, 0.8))
+        await page.call(driver.get_log, "performance")
+        shown = await page.js("return window.chatgql.messages.get(arguments[0]).length", answer_id)
+        await page.js("window.chatgql.socket.ws.close()")  # as if the network dropped
+        await page.until("return document.querySelector('#connection').textContent", "online")
+        await page.until(
+            "return document.querySelector('#connection').textContent === 'online'"
+            f" && !!window.chatgql.answers.watching('{answer_id}')"
+        )
+        sent = [
+            payload["variables"]["offset"]
+            for payload in await page.call(subscriptions_sent, driver)
+            if "streamEvents" in payload["query"]
+        ]
+        # Sent again on the new socket, from at least what the page showed before the drop.
+        assert len(sent) == 1 and sent[0] >= shown > 0
+    text = await page.until_answer(answer_id, "COMPLETE", timeout=60)
+    assert text == (await page.stored(answer_id))["content"]
+
+
 async def test_two_tabs_stay_in_step(api: ApiServer, driver: Any) -> None:
     first = await Page(driver, api).open()
     second = await Page(driver, api).open(new_tab=True)

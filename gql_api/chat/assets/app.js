@@ -18,6 +18,7 @@ const state = {
   answers: null, // Answers: the answers being watched
   pending: [], // uploaded attachments for the next message
 };
+window.chatgql = state; // to look at from the browser's console (the tests use it too)
 
 async function start() {
   let token = localStorage.getItem(TOKEN_KEY);
