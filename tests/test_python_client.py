@@ -36,6 +36,7 @@ from chatgql_client.stream_events import (
     StreamEventsStreamEventsStreamEnd,
     StreamEventsStreamEventsStreamSnapshot,
 )
+from websockets.exceptions import ConnectionClosed
 
 from tests.attachment_support import png
 from tests.support import ApiServer, today
@@ -285,3 +286,15 @@ async def test_everything_else(api: ApiServer) -> None:
         assert (await client.delete_project(project.id)).delete_project.id == project.id
         deleted = await client.delete_conversation(conversation.id)
         assert deleted.delete_conversation.id == conversation.id
+
+
+async def test_a_refused_token_ends_the_subscription_with_4403(api: ApiServer) -> None:
+    async with ChatClient(
+        url=f"{api.url}/graphql",
+        ws_url=api.ws_url,
+        ws_connection_init_payload={"authorization": "Bearer not-a-token"},
+    ) as client:
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(10), aclosing(client.activity()) as events:
+                await anext(events)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
