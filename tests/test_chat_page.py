@@ -238,7 +238,7 @@ async def page_stored(page: Page, message_id: str) -> dict[str, Any]:
 
 async def test_stop_ends_the_answer_cancelled(api: ApiServer, driver: Any) -> None:
     page = await Page(driver, api).open()
-    await page.new_conversation()
+    # No chat picked: sending starts one.
     answer_id = await page.send("Write a lot [demo:long]")
     await page.until("return !document.querySelector('#stop').hidden")
     await page.until(

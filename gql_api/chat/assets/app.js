@@ -60,7 +60,10 @@ async function start() {
   });
   $("#stop").addEventListener("click", () => run(stop));
   $("#attach").addEventListener("change", () => run(upload));
-  window.addEventListener("hashchange", () => run(() => openConversation(currentFromHash())));
+  window.addEventListener("hashchange", () => {
+    const id = currentFromHash();
+    if (id !== state.current) run(() => openConversation(id));
+  });
 
   await loadConversations();
   await openConversation(currentFromHash());
@@ -133,6 +136,7 @@ function renderConversations() {
 async function newConversation() {
   const data = await state.api.query(ops.CREATE_CONVERSATION, { input: { title: NEW_TITLE } });
   upsertConversation(data.createConversation);
+  await openConversation(data.createConversation.id);
   location.hash = `c=${data.createConversation.id}`;
   $("#prompt").focus();
 }
