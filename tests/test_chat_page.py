@@ -286,6 +286,17 @@ async def test_upload_then_retry(api: ApiServer, driver: Any, tmp_path: Path) ->
     assert first_text  # the earlier answer was shown before it was replaced
 
 
+async def test_a_refused_token_is_dropped_and_asked_for(api: ApiServer, driver: Any) -> None:
+    page = Page(driver, api)
+    await page.call(driver.get, f"{api.url}/chat/")
+    await page.js("localStorage.setItem('chatgql.token', 'not-a-token')")
+    await page.call(driver.refresh)
+    await page.until("return document.querySelector('#connection').textContent", "rejected")
+    assert await page.js("return localStorage.getItem('chatgql.token')") is None
+    assert await page.js("return document.querySelector('#token-box').open")
+    assert "refused" in await page.js("return document.querySelector('#error').textContent")
+
+
 async def test_the_page_is_off_in_production(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", env="production")
     app = create_app(settings)

@@ -73,9 +73,16 @@ function connectionStatus(status, reconnected) {
   const label = $("#connection");
   label.textContent = status;
   label.className = status;
-  if (status === "rejected") showError("The token was refused: enter another one.");
+  if (status === "rejected") tokenRefused();
   // Events may have been missed while offline: read the state again.
   if (reconnected) run(refresh);
+}
+
+function tokenRefused() {
+  // e.g. expired, or minted with a development secret since deleted: do not keep it.
+  localStorage.removeItem(TOKEN_KEY);
+  $("#token-box").open = true;
+  showError("The token was refused: enter another one, or reload (in development a new one is fetched).");
 }
 
 async function refresh() {
@@ -92,7 +99,8 @@ async function run(action) {
     showError("");
     await action();
   } catch (error) {
-    showError(error.message);
+    if (error.code === "UNAUTHENTICATED") tokenRefused();
+    else showError(error.message);
   }
 }
 
@@ -309,4 +317,4 @@ function onActivity(event) {
   }
 }
 
-start().catch((error) => showError(error.message));
+run(start);
