@@ -327,11 +327,7 @@ async def test_the_page_hands_out_a_development_token_only_in_development(tmp_pa
 def test_the_pages_operations_are_valid_against_the_schema() -> None:
     """The page sends its own documents (gql_api/chat/assets): a schema change that breaks one
     fails here, not only in a browser."""
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required under CI (.ci/run installs it)")
-        pytest.skip("node is not installed")
+    node = require_node()
     assets = Path(__file__).resolve().parent.parent / "gql_api/chat/assets"
     script = (
         f"const ops = await import({json.dumps((assets / 'operations.js').as_uri())});"
@@ -348,3 +344,21 @@ def test_the_pages_operations_are_valid_against_the_schema() -> None:
     for document in documents:
         errors = validate(schema, parse(document))
         assert not errors, (document, [error.message for error in errors])
+
+
+def test_how_the_page_folds_events_into_an_answer() -> None:
+    """Overlapping frames, gaps and an end shorter than the text shown: cases a browser test
+    cannot cause on purpose, run under node's test runner (tests/chat_page/answers.test.mjs)."""
+    script = Path(__file__).resolve().parent / "chat_page/answers.test.mjs"
+    result = subprocess.run([require_node(), "--test", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# fail 0" in result.stdout and "# pass 0" not in result.stdout
+
+
+def require_node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is required under CI (.ci/run installs it)")
+        pytest.skip("node is not installed")
+    return node
