@@ -151,15 +151,16 @@ class Page:
 async def test_reload_mid_answer_continues_without_a_gap(api: ApiServer, driver: Any) -> None:
     page = await Page(driver, api).open()
     await page.new_conversation()
-    answer_id = await page.send("Tell me a long story [demo:words=1500]")
+    answer_id = await page.send("Tell me a long story [demo:words=2000]")
     offsets: list[int] = []
     for _ in range(3):  # reloads at random moments of the answer
         await asyncio.sleep(random.uniform(0.1, 0.8))
         # Until more has been saved since the last reload: the page must have something new
         # to resume from (what it reads is saved text; the rest is still only in memory).
         saved = offsets[-1] if offsets else 0
-        while len((await page.stored(answer_id))["content"]) <= saved:
-            await asyncio.sleep(0.05)
+        async with asyncio.timeout(20):
+            while len((await page.stored(answer_id))["content"]) <= saved:
+                await asyncio.sleep(0.05)
         await page.call(driver.get_log, "performance")  # forget the frames before the reload
         await page.reload()
         # The reloaded page has the answer again, still being written, and follows it.
