@@ -74,22 +74,23 @@ async def answer_events(
 
 
 def rebuild(events: list[StreamEvents]) -> tuple[str, StreamEventsStreamEventsStreamEnd]:
-    """The text the events carry, checked to be contiguous, and the one end event."""
+    """The text the events carry (after the offset subscribed with), checked to be contiguous,
+    and the one end event."""
     first = events[0].stream_events
     assert isinstance(first, StreamEventsStreamEventsStreamSnapshot)
-    text = first.text
+    start, text = first.offset, first.text
     ends = []
     for item in events[1:]:
         event = item.stream_events
         if isinstance(event, StreamEventsStreamEventsStreamDelta):
-            assert event.offset == len(text), "a gap or an overlap in the deltas"
+            assert event.offset == start + len(text), "a gap or an overlap in the deltas"
             text += event.text
         elif isinstance(event, StreamEventsStreamEventsStreamEnd):
             ends.append(event)
     assert len(ends) == 1 and isinstance(
         events[-1].stream_events, StreamEventsStreamEventsStreamEnd
     )
-    return text[: ends[0].length], ends[0]
+    return text[: ends[0].length - start], ends[0]
 
 
 @asynccontextmanager
@@ -149,6 +150,35 @@ async def test_send_watch_and_read_back(api: ApiServer) -> None:
         half = len(text) // 2
         resumed, resumed_end = rebuild(await answer_events(client, sent.stream.id, half))
         assert text[:half] + resumed == text and resumed_end.status == StreamStatus.COMPLETED
+
+
+async def test_leave_a_live_answer_and_resume_it_from_the_offset_held(api: ApiServer) -> None:
+    async with client_for(api) as client:
+        conversation = (await client.create_conversation()).create_conversation
+        sent = (
+            await client.send_message(
+                SendMessageInput(conversation_id=conversation.id, content="go [demo:words=1500]")
+            )
+        ).send_message
+        held = ""
+        async with aclosing(client.stream_events(stream_id=sent.stream.id, offset=0)) as stream:
+            async for item in stream:
+                event = item.stream_events
+                if isinstance(
+                    event,
+                    StreamEventsStreamEventsStreamSnapshot | StreamEventsStreamEventsStreamDelta,
+                ):
+                    held += event.text
+                if len(held) > 100:
+                    break  # the websocket closes here, mid-answer
+        first = (await client.stream(sent.stream.id)).stream
+        assert first.status == StreamStatus.STREAMING  # left while it was still being written
+
+        events = await answer_events(client, sent.stream.id, len(held))
+        rest, end = rebuild(events)
+        assert end.status == StreamStatus.COMPLETED
+        stored = (await client.message(sent.assistant_message.id)).message.content
+        assert held + rest == stored
 
 
 async def test_stop_then_retry(api: ApiServer) -> None:
