@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -19,7 +20,7 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from gql_api.app import create_app
-from tests.chromium import chromium
+from tests.chromium import chromium, requested_urls
 from tests.conftest import TEST_SECRET, make_settings
 from tests.support import ApiServer, start_api
 
@@ -285,6 +286,20 @@ async def test_upload_then_retry(api: ApiServer, driver: Any, tmp_path: Path) ->
     stored = await page.stored(answer_id)
     assert stored["version"] == 2 and text == stored["content"]
     assert first_text  # the earlier answer was shown before it was replaced
+
+
+async def test_the_page_needs_nothing_but_the_server(api: ApiServer) -> None:
+    """No CDN: with every other host unreachable the page loads and talks to chatgql, and every
+    request it makes goes to chatgql's own address."""
+    with chromium(offline=True) as offline_driver:
+        page = await Page(offline_driver, api).open()
+        await page.new_conversation()
+        answer_id = await page.send("offline? [demo:words=10]")
+        await page.until_answer(answer_id, "COMPLETE")
+        urls = await page.call(requested_urls, offline_driver)
+    page_urls = [url for url in urls if url.startswith(("http", "ws"))]  # not chrome:// pages
+    origins = {urlsplit(url).netloc for url in page_urls}
+    assert origins == {urlsplit(api.url).netloc}, page_urls
 
 
 async def test_a_refused_token_is_dropped_and_asked_for(api: ApiServer, driver: Any) -> None:
