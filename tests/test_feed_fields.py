@@ -1,0 +1,240 @@
+"""Every event of every live feed, with every field selected, arrives whole.
+
+The selection is built from the schema, so a field or an event type added later is selected (and
+must be triggered below) without touching the query; each event kind is caused for real, through
+the API, and read over a websocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gql import GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+    is_leaf_type,
+    is_non_null_type,
+)
+
+from resolvers import feeds as feed_types
+from resolvers.schema import build_schema
+from tests.conftest import make_settings
+from tests.servers import RedisServer, start_redis
+from tests.streaming import send, wait_finished
+from tests.support import ApiServer, start_api
+from tests.test_live_sync import Feed
+
+# Subscriptions that are not feeds of changes (the answer stream has its own tests).
+NOT_FEEDS = {"streamEvents"}
+# Which `change` values each event type carries, per the event kinds the server maps.
+CHANGES = {
+    "ConversationChanged": feed_types.CONVERSATION_CHANGES,
+    "MessageChanged": feed_types.MESSAGE_CHANGES,
+    "StreamChanged": feed_types.STREAM_CHANGES,
+    "ProjectChanged": feed_types.PROJECT_CHANGES,
+}
+
+
+@asynccontextmanager
+async def subscribed(
+    api: ApiServer, query: str, variables: dict[str, Any] | None = None
+) -> AsyncIterator[Feed]:
+    """Collect a subscription's events; an event with errors is kept as `{"errors": ...}`."""
+    feed = Feed()
+    channels = api.services.broker.stats().channels
+
+    async def run() -> None:
+        async with api.ws() as session:
+            try:
+                async for event in session.subscribe(
+                    GraphQLRequest(query, variable_values=variables or {})
+                ):
+                    feed.events.append((0.0, next(iter(event.values()))))
+            except TransportQueryError as exc:
+                feed.events.append((0.0, {"__typename": "errors", "errors": exc.errors}))
+
+    task = asyncio.create_task(run())
+    async with asyncio.timeout(5):  # until the server holds the channel subscription
+        while api.services.broker.stats().channels <= channels and not task.done():
+            await asyncio.sleep(0.005)
+    try:
+        yield feed
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def kinds(events: list[dict[str, Any]]) -> set[tuple[str, str | None]]:
+    return {(e["__typename"], e.get("change")) for e in events}
+
+
+async def until(feed: Feed, want: set[tuple[str, str | None]], start: int = 0) -> None:
+    """Wait until the feed got each kind in `want` (from event `start` on); errors fail at once."""
+    while not want <= kinds((events := [e for _, e in feed.events])[start:]):
+        errors = [e["errors"] for e in events if e["__typename"] == "errors"]
+        assert not errors, errors
+        await asyncio.sleep(0.02)
+
+
+def selection(type_: Any, path: tuple[str, ...] = ()) -> str:
+    """Every field of `type_`, recursively; unions and their members in full."""
+    named = get_named_type(type_)
+    if is_leaf_type(named):
+        return ""
+    if named.name in path:
+        raise AssertionError(f"cycle through {named.name}: choose where the walker stops")
+    inner = (*path, named.name)
+    if isinstance(named, GraphQLUnionType):
+        members = " ".join(f"... on {t.name}{selection(t, inner)}" for t in named.types)
+        return f" {{ __typename {members} }}"
+    assert isinstance(named, GraphQLObjectType), named
+    fields = []
+    for name, object_field in named.fields.items():
+        required = [a for a, arg in object_field.args.items() if is_non_null_type(arg.type)]
+        assert not required, f"{named.name}.{name} needs arguments {required}"
+        fields.append(f"{name}{selection(object_field.type, inner)}")
+    return f" {{ __typename {' '.join(fields)} }}"
+
+
+def check_shape(value: Any, type_: Any, where: str) -> None:
+    """The answer has every selected field, and each DateTime parses as an aware datetime."""
+    named = get_named_type(type_)
+    if value is None:
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            check_shape(item, type_, f"{where}[{i}]")
+        return
+    if named.name == "DateTime":
+        assert dt.datetime.fromisoformat(value).tzinfo is not None, where
+        return
+    if is_leaf_type(named):
+        return
+    concrete = named
+    if isinstance(named, GraphQLUnionType):
+        concrete = next(t for t in named.types if t.name == value["__typename"])
+    fields: dict[str, GraphQLField] = concrete.fields
+    assert set(value) == {"__typename", *fields}, where
+    for name, object_field in fields.items():
+        check_shape(value[name], object_field.type, f"{where}.{name}")
+
+
+def feed_fields(schema: GraphQLSchema) -> dict[str, GraphQLField]:
+    assert schema.subscription_type is not None
+    found = dict(schema.subscription_type.fields)
+    for name in NOT_FEEDS:
+        assert found.pop(name, None) is not None, f"stale NOT_FEEDS entry {name}"
+    return found
+
+
+def expected_events(union: GraphQLUnionType) -> set[tuple[str, str | None]]:
+    expected: set[tuple[str, str | None]] = set()
+    for member in union.types:
+        changes = CHANGES.get(member.name)
+        if "change" in member.fields:
+            assert changes is not None, f"no kinds known for {member.name}.change"
+            expected |= {(member.name, change.name) for change in changes.values()}
+        else:
+            expected.add((member.name, None))
+    return expected
+
+
+async def mutate(api: ApiServer, query: str, **variables: Any) -> dict[str, Any]:
+    data = await api.gql(query, variables)
+    result: dict[str, Any] = next(iter(data.values()))
+    return result
+
+
+async def cause_every_event(
+    api: ApiServer, redis: RedisServer, conversation_id: str, feeds: list[Feed]
+) -> None:
+    """One of each event kind of the activity and conversation feeds, caused for real."""
+    cid = conversation_id
+    project = await mutate(api, 'mutation { createProject(name: "P") { id } }')
+    pid = project["id"]
+    await mutate(api, 'mutation($p: ID!) { renameProject(id: $p, name: "Q") { id } }', p=pid)
+    await mutate(api, 'mutation { createConversation(input: {title: "other"}) { id } }')
+    await mutate(api, 'mutation($c: ID!) { renameConversation(id: $c, title: "T") { id } }', c=cid)
+    await mutate(
+        api, "mutation($c: ID!) { setConversationPinned(id: $c, pinned: true) { id } }", c=cid
+    )
+    await mutate(api, 'mutation($c: ID!) { saveDraft(id: $c, draft: "d") { id } }', c=cid)
+    await mutate(
+        api,
+        "mutation($c: ID!, $p: ID) { moveConversation(id: $c, projectId: $p) { id } }",
+        c=cid,
+        p=pid,
+    )
+    await mutate(
+        api, "mutation($c: ID!) { setConversationArchived(id: $c, archived: true) { id } }", c=cid
+    )
+    added = await mutate(
+        api,
+        'mutation($c: ID!) { addMessage(input: {conversationId: $c, content: "a"}) { id } }',
+        c=cid,
+    )
+    await mutate(
+        api, 'mutation($m: ID!) { editMessage(id: $m, content: "b") { id } }', m=added["id"]
+    )
+    sent = await send(api, cid, "hello [demo:words=3]")
+    await wait_finished(api, sent["stream"]["id"])
+    await mutate(api, "mutation($m: ID!) { deleteMessage(id: $m) { id } }", m=added["id"])
+    # A broker outage: every feed is told it may have missed events.
+    before = [len(feed.events) for feed in feeds]
+    redis.stop()
+    redis.start()
+    async with asyncio.timeout(20):
+        for feed, n in zip(feeds, before, strict=True):
+            await until(feed, {("FeedResync", None)}, n)
+        while not api.services.broker.healthy:
+            await asyncio.sleep(0.02)
+    await mutate(api, "mutation($p: ID!) { deleteProject(id: $p) { id } }", p=pid)
+    await mutate(api, "mutation($c: ID!) { deleteConversation(id: $c) { id } }", c=cid)
+
+
+@pytest.mark.redis
+async def test_every_field_of_every_feed_event_arrives(
+    tmp_path: Path, database_url: str, redis_server: RedisServer
+) -> None:
+    redis = start_redis(tmp_path)  # a private one: this test restarts it
+    try:
+        settings = make_settings(tmp_path, database_url, broker_url=redis.url)
+        async with start_api(settings) as api:
+            schema = build_schema(settings)._schema
+            fields = feed_fields(schema)
+            assert set(fields) == {"activity", "conversationEvents"}, "cause the new feed's events"
+            cid = (
+                await mutate(api, 'mutation { createConversation(input: {title: "c"}) { id } }')
+            )["id"]
+            queries = {
+                name: f"subscription Walk{'($c: ID!)' if f.args else ''} "
+                f"{{ {name}{'(conversationId: $c)' if f.args else ''}{selection(f.type)} }}"
+                for name, f in fields.items()
+            }
+            async with (
+                subscribed(api, queries["activity"]) as activity,
+                subscribed(api, queries["conversationEvents"], {"c": cid}) as conversation,
+            ):
+                await cause_every_event(api, redis, cid, [activity, conversation])
+                feeds = {"activity": activity, "conversationEvents": conversation}
+                for name, feed in feeds.items():
+                    union = get_named_type(fields[name].type)
+                    assert isinstance(union, GraphQLUnionType)
+                    want = expected_events(union)
+                    async with asyncio.timeout(20):
+                        await until(feed, want)
+                    for i, (_, event) in enumerate(feed.events):
+                        check_shape(event, fields[name].type, f"{name}[{i}]")
+    finally:
+        redis.stop()
