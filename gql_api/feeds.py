@@ -8,7 +8,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import inspect
 
-from models.base import Base
+from gql_api.db import Database
+from models.base import Base, utcnow
+from models.feed_events import append_event, delete_events_before
 
 log = logging.getLogger(__name__)
 EVENT_VERSION = 1
@@ -62,21 +64,49 @@ def row_from_json(model: type[Base], data: dict[str, Any]) -> Any:
     return model(**values)
 
 
-async def publish(broker: Publisher, channel: str, kind: str, **payload: Any) -> None:
-    """Best effort: a feed event lost to a broker outage is recovered by clients on RESYNC."""
+async def publish(broker: Publisher, channel: str, event: dict[str, Any]) -> None:
+    """Best effort: a subscriber that misses it catches up from the feed log (user feeds) or
+    is told to refetch (RESYNC)."""
     try:
-        await broker.publish(channel, {"v": EVENT_VERSION, "type": kind, **payload})
+        await broker.publish(channel, event)
     except Exception:
-        log.warning("could not publish %s on %s", kind, channel, exc_info=True)
+        log.warning("could not publish %s on %s", event.get("type"), channel, exc_info=True)
 
 
-async def user_event(broker: Publisher, user_id: str, kind: str, **payload: Any) -> None:
-    await publish(broker, user_channel(user_id), kind, **payload)
+async def logged(db: Database, user_id: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The event stored in the user's feed log, with its cursor; a `resync` event instead if it
+    could not be stored (subscribers then refetch rather than miss it silently)."""
+    event = {"v": EVENT_VERSION, "type": kind, **payload}
+    try:
+        async with db.write() as session:
+            cursor = await append_event(session, user_id, event)
+    except Exception:
+        log.warning("could not log %s for user %s", kind, user_id, exc_info=True)
+        return {"v": EVENT_VERSION, "type": "resync"}
+    return {**event, "cursor": cursor}
+
+
+async def user_event(
+    db: Database, broker: Publisher, user_id: str, kind: str, **payload: Any
+) -> None:
+    await publish(broker, user_channel(user_id), await logged(db, user_id, kind, payload))
 
 
 async def conversation_event(
-    broker: Publisher, user_id: str, conversation_id: str, kind: str, **payload: Any
+    db: Database,
+    broker: Publisher,
+    user_id: str,
+    conversation_id: str,
+    kind: str,
+    **payload: Any,
 ) -> None:
     """Message events go to the conversation's feed and to its owner's activity feed."""
-    await publish(broker, conversation_channel(conversation_id), kind, **payload)
-    await publish(broker, user_channel(user_id), kind, **payload)
+    event = await logged(db, user_id, kind, payload)
+    await publish(broker, conversation_channel(conversation_id), event)
+    await publish(broker, user_channel(user_id), event)
+
+
+async def delete_old_events(db: Database, *, retention: float) -> int:
+    """Forget feed events older than the retention (cursors older than that get FeedResync)."""
+    async with db.write() as session:
+        return await delete_events_before(session, utcnow() - dt.timedelta(seconds=retention))

@@ -10,7 +10,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from gql_api import jobs
+from gql_api import feeds, jobs
 from gql_api.auth import TokenVerifier
 from gql_api.broker import Broker
 from gql_api.db import Database
@@ -133,6 +133,13 @@ async def build_services(
                     settings.cleanup_interval_seconds,
                     lambda: jobs.delete_old_chunks(db, retention=settings.chunk_retention_seconds),
                     "cleanup",
+                )
+            ),
+            asyncio.create_task(
+                jobs.every(
+                    settings.cleanup_interval_seconds,
+                    lambda: feeds.delete_old_events(db, retention=settings.feed_retention_seconds),
+                    "feed cleanup",
                 )
             ),
             asyncio.create_task(

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 2.0
     chunk_retention_seconds: float = 6 * 3600
     cleanup_interval_seconds: float = 300.0
+    # How long `activity(after:)` can replay; older cursors get FeedResync.
+    feed_retention_seconds: float = 6 * 3600
 
     # GraphQL limits
     max_query_depth: int = 12

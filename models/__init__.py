@@ -3,6 +3,7 @@
 from models.attachments import Attachment
 from models.base import Base
 from models.conversations import Conversation
+from models.feed_events import FeedCursor, FeedEvent
 from models.messages import Message, MessageVersion
 from models.projects import Project
 from models.streams import Stream, StreamChunk
@@ -13,6 +14,8 @@ __all__ = [
     "Attachment",
     "Base",
     "Conversation",
+    "FeedCursor",
+    "FeedEvent",
     "Message",
     "MessageVersion",
     "Project",

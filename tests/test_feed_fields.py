@@ -27,6 +27,9 @@ from graphql import (
     is_non_null_type,
 )
 
+from gql_api.auth import Identity
+from gql_api.domain.pagination import decode_cursor
+from models.feed_events import events_after
 from resolvers import feeds as feed_types
 from resolvers.schema import build_schema
 from tests.conftest import make_settings
@@ -37,6 +40,7 @@ from tests.test_live_sync import Feed
 
 # Subscriptions that are not feeds of changes (the answer stream has its own tests).
 NOT_FEEDS = {"streamEvents"}
+RESYNC = ("FeedResync", None)
 # Which `change` values each event type carries, per the event kinds the server maps.
 CHANGES = {
     "ConversationChanged": feed_types.CONVERSATION_CHANGES,
@@ -52,7 +56,7 @@ async def subscribed(
 ) -> AsyncIterator[Feed]:
     """Collect a subscription's events; an event with errors is kept as `{"errors": ...}`."""
     feed = Feed()
-    channels = api.services.broker.stats().channels
+    subscriptions = api.services.broker.stats().subscriptions
 
     async def run() -> None:
         async with api.ws() as session:
@@ -66,7 +70,7 @@ async def subscribed(
 
     task = asyncio.create_task(run())
     async with asyncio.timeout(5):  # until the server holds the channel subscription
-        while api.services.broker.stats().channels <= channels and not task.done():
+        while api.services.broker.stats().subscriptions <= subscriptions and not task.done():
             await asyncio.sleep(0.005)
     try:
         yield feed
@@ -138,6 +142,12 @@ def feed_fields(schema: GraphQLSchema) -> dict[str, GraphQLField]:
     return found
 
 
+def union_of(field: GraphQLField) -> GraphQLUnionType:
+    union = get_named_type(field.type)
+    assert isinstance(union, GraphQLUnionType), field
+    return union
+
+
 def expected_events(union: GraphQLUnionType) -> set[tuple[str, str | None]]:
     expected: set[tuple[str, str | None]] = set()
     for member in union.types:
@@ -157,7 +167,7 @@ async def mutate(api: ApiServer, query: str, **variables: Any) -> dict[str, Any]
 
 
 async def cause_every_event(
-    api: ApiServer, redis: RedisServer, conversation_id: str, feeds: list[Feed]
+    api: ApiServer, redis: RedisServer, conversation_id: str, conversation: Feed
 ) -> None:
     """One of each event kind of the activity and conversation feeds, caused for real."""
     cid = conversation_id
@@ -190,17 +200,39 @@ async def cause_every_event(
     sent = await send(api, cid, "hello [demo:words=3]")
     await wait_finished(api, sent["stream"]["id"])
     await mutate(api, "mutation($m: ID!) { deleteMessage(id: $m) { id } }", m=added["id"])
-    # A broker outage: every feed is told it may have missed events.
-    before = [len(feed.events) for feed in feeds]
+    # A broker outage: the conversation feed is told it may have missed events (the activity
+    # feed reads them back from its log instead).
+    before = len(conversation.events)
     redis.stop()
     redis.start()
     async with asyncio.timeout(20):
-        for feed, n in zip(feeds, before, strict=True):
-            await until(feed, {("FeedResync", None)}, n)
+        await until(conversation, {RESYNC}, before)
         while not api.services.broker.healthy:
             await asyncio.sleep(0.02)
     await mutate(api, "mutation($p: ID!) { deleteProject(id: $p) { id } }", p=pid)
     await mutate(api, "mutation($c: ID!) { deleteConversation(id: $c) { id } }", c=cid)
+
+
+async def forgotten_after(api: ApiServer, cursor: str) -> None:
+    """Wait until the retention job deleted the event that follows `cursor`."""
+    (position,) = decode_cursor(cursor, (int,))
+    user = await api.services.users.resolve(Identity(subject="alice"))
+    async with asyncio.timeout(20):
+        while True:
+            async with api.services.db.read() as session:
+                rows = await events_after(session, user.id, position, 1)
+            if not rows or rows[0].cursor != position + 1:
+                return
+            await asyncio.sleep(0.05)
+
+
+def subscription(name: str, field: GraphQLField) -> str:
+    """The feed with every argument as a variable and every field selected."""
+    definitions = ", ".join(f"${arg}: {value.type}" for arg, value in field.args.items())
+    arguments = ", ".join(f"{arg}: ${arg}" for arg in field.args)
+    header = f"({definitions})" if definitions else ""
+    call = f"({arguments})" if arguments else ""
+    return f"subscription Walk{header} {{ {name}{call}{selection(field.type)} }}"
 
 
 @pytest.mark.redis
@@ -209,7 +241,13 @@ async def test_every_field_of_every_feed_event_arrives(
 ) -> None:
     redis = start_redis(tmp_path)  # a private one: this test restarts it
     try:
-        settings = make_settings(tmp_path, database_url, broker_url=redis.url)
+        settings = make_settings(
+            tmp_path,
+            database_url,
+            broker_url=redis.url,
+            feed_retention_seconds=1.0,  # so that a cursor expires (FeedResync) in the test
+            cleanup_interval_seconds=0.2,
+        )
         async with start_api(settings) as api:
             schema = build_schema(settings)._schema
             fields = feed_fields(schema)
@@ -217,24 +255,29 @@ async def test_every_field_of_every_feed_event_arrives(
             cid = (
                 await mutate(api, 'mutation { createConversation(input: {title: "c"}) { id } }')
             )["id"]
-            queries = {
-                name: f"subscription Walk{'($c: ID!)' if f.args else ''} "
-                f"{{ {name}{'(conversationId: $c)' if f.args else ''}{selection(f.type)} }}"
-                for name, f in fields.items()
-            }
+            query = {name: subscription(name, f) for name, f in fields.items()}
+            want = {name: expected_events(union_of(f)) for name, f in fields.items()}
             async with (
-                subscribed(api, queries["activity"]) as activity,
-                subscribed(api, queries["conversationEvents"], {"c": cid}) as conversation,
+                subscribed(api, query["activity"], {"after": None}) as activity,
+                subscribed(api, query["conversationEvents"], {"conversationId": cid}) as talk,
             ):
-                await cause_every_event(api, redis, cid, [activity, conversation])
-                feeds = {"activity": activity, "conversationEvents": conversation}
-                for name, feed in feeds.items():
-                    union = get_named_type(fields[name].type)
-                    assert isinstance(union, GraphQLUnionType)
-                    want = expected_events(union)
+                await cause_every_event(api, redis, cid, talk)
+                async with asyncio.timeout(20):
+                    await until(talk, want["conversationEvents"])
+                    await until(activity, want["activity"] - {RESYNC})
+                # A reconnect with a cursor that is no longer kept.
+                cursor = activity.events[0][1]["cursor"]
+                await forgotten_after(api, cursor)
+                async with subscribed(api, query["activity"], {"after": cursor}) as resumed:
                     async with asyncio.timeout(20):
-                        await until(feed, want)
-                    for i, (_, event) in enumerate(feed.events):
-                        check_shape(event, fields[name].type, f"{name}[{i}]")
+                        await until(resumed, {RESYNC})
+            received = {
+                "activity": activity.events + resumed.events,
+                "conversationEvents": talk.events,
+            }
+            for name, events in received.items():
+                assert want[name] <= kinds([e for _, e in events]), name
+                for i, (_, event) in enumerate(events):
+                    check_shape(event, fields[name].type, f"{name}[{i}]")
     finally:
         redis.stop()

@@ -12,8 +12,8 @@ from typing import Any
 from gql import GraphQLRequest
 
 from gql_api import feeds
+from gql_api.auth import Identity
 from gql_api.domain import live
-from gql_api.domain.users import CurrentUser
 from tests.conftest import make_settings
 from tests.streaming import new_conversation, send, wait_finished
 from tests.support import ApiServer, GraphQLErrors, start_api
@@ -220,25 +220,52 @@ async def test_conversation_feed_of_another_user_is_not_found(api: ApiServer) ->
         assert exc.code == "NOT_FOUND"
 
 
-async def test_a_lagging_feed_gets_a_resync_not_silent_loss(
+async def test_a_lagging_activity_feed_catches_up_from_the_log(
     tmp_path: Path, database_url: str
 ) -> None:
     settings = make_settings(tmp_path, database_url, subscription_queue_size=2)
     async with start_api(settings) as api:
-        broker = api.services.broker
-        user = CurrentUser(id="u" * 32, subject="x")
-        feed = live.user_feed(broker=broker, user=user)
+        broker, db = api.services.broker, api.services.db
+        user = await api.services.users.resolve(Identity(subject="lagging"))
+        feed = live.user_feed(db=db, broker=broker, user=user)
         baseline = broker.stats().subscriptions  # the engine's own control channel
         reader = asyncio.create_task(anext(feed))
         async with asyncio.timeout(5):
             while broker.stats().subscriptions == baseline:
                 await asyncio.sleep(0.005)
         for i in range(10):
-            await feeds.user_event(broker, user.id, "project.deleted", projectId=str(i))
-        # 10 events into a queue of 2 that nobody drained: some were dropped, and the reader
-        # is told so (at once, or after the one event it was already waiting for).
+            await feeds.user_event(db, broker, user.id, "project.deleted", projectId=str(i))
+        # 10 events into a queue of 2 that nobody drained: the broker dropped some, and the
+        # feed read them back from the log, in order.
         got = [await asyncio.wait_for(reader, 5)]
-        if got[0] != live.RESYNC_EVENT:
+        got += [await asyncio.wait_for(anext(feed), 5) for _ in range(9)]
+        assert [(e["cursor"], e["projectId"]) for e in got] == [(i + 1, str(i)) for i in range(10)]
+        await feed.aclose()
+
+
+async def test_a_lagging_conversation_feed_gets_a_resync_not_silent_loss(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, subscription_queue_size=2)
+    async with start_api(settings) as api:
+        broker, db = api.services.broker, api.services.db
+        cid = await new_conversation(api)
+        user = await api.services.users.resolve(Identity(subject="alice"))
+        feed = live.conversation_feed(db=db, broker=broker, user=user, conversation_id=cid)
+        baseline = broker.stats().subscriptions
+        reader = asyncio.create_task(anext(feed))
+        async with asyncio.timeout(5):
+            while broker.stats().subscriptions == baseline:
+                await asyncio.sleep(0.005)
+        for i in range(10):
+            await feeds.conversation_event(
+                db, broker, user.id, cid, "message.deleted", messageId=str(i), conversationId=cid
+            )
+        # Some were dropped, and the reader is told so (at once, or after the one event it was
+        # already waiting for).
+        got = [await asyncio.wait_for(reader, 5)]
+        if got[0]["type"] != "resync":
             got.append(await asyncio.wait_for(anext(feed), 5))
-        assert live.RESYNC_EVENT in got
+        # With the cursor of the user's newest event, for `activity(after:)` after the refetch.
+        assert {**live.RESYNC_EVENT, "cursor": 11} in got
         await feed.aclose()

@@ -72,7 +72,7 @@ async def create_conversation(
             raise NotFound("Project not found")
         session.add(conversation)
         await adjust_count(session, project_id, +1)
-    await _changed(broker, user, "conversation.created", conversation)
+    await _changed(db, broker, user, "conversation.created", conversation)
     return conversation
 
 
@@ -84,8 +84,10 @@ def _clean_system_prompt(value: str | None) -> str | None:
     return value or None
 
 
-async def _changed(broker: Publisher, user: CurrentUser, kind: str, row: Conversation) -> None:
-    await feeds.user_event(broker, user.id, kind, conversation=feeds.row_to_json(row))
+async def _changed(
+    db: Database, broker: Publisher, user: CurrentUser, kind: str, row: Conversation
+) -> None:
+    await feeds.user_event(db, broker, user.id, kind, conversation=feeds.row_to_json(row))
 
 
 async def update_conversation(
@@ -108,7 +110,7 @@ async def update_conversation(
             setattr(conversation, key, value)
         if touch:
             conversation.updated_at = utcnow()
-    await _changed(broker, user, kind, conversation)
+    await _changed(db, broker, user, kind, conversation)
     return conversation
 
 
@@ -147,7 +149,7 @@ async def move_conversation(
                 await adjust_count(session, changed_id, delta)
             conversation.project_id = project_id
             conversation.updated_at = utcnow()
-    await _changed(broker, user, "conversation.moved", conversation)
+    await _changed(db, broker, user, "conversation.moved", conversation)
     return conversation
 
 
@@ -175,7 +177,7 @@ async def delete_conversation(
     for key in keys:
         await store.delete(key)
     await feeds.conversation_event(
-        broker, user.id, conversation_id, "conversation.deleted", conversationId=conversation_id
+        db, broker, user.id, conversation_id, "conversation.deleted", conversationId=conversation_id
     )
     return conversation_id
 

@@ -153,13 +153,15 @@ async def add_message(
             raise
         return existing
     if created:
-        await message_event(broker, user, "message.added", message)
+        await message_event(db, broker, user, "message.added", message)
     return message
 
 
-async def message_event(broker: Publisher, user: CurrentUser, kind: str, message: Message) -> None:
+async def message_event(
+    db: Database, broker: Publisher, user: CurrentUser, kind: str, message: Message
+) -> None:
     await feeds.conversation_event(
-        broker, user.id, message.conversation_id, kind, message=feeds.row_to_json(message)
+        db, broker, user.id, message.conversation_id, kind, message=feeds.row_to_json(message)
     )
 
 
@@ -183,7 +185,7 @@ async def edit_message(
             raise Conflict("Message is still being generated; stop it first")
         message.content = text
         message.edited_at = utcnow()
-    await message_event(broker, user, "message.updated", message)
+    await message_event(db, broker, user, "message.updated", message)
     return message
 
 
@@ -215,6 +217,7 @@ async def delete_message(
     for key in keys:
         await store.delete(key)
     await feeds.conversation_event(
+        db,
         broker,
         user.id,
         message.conversation_id,

@@ -23,7 +23,9 @@ async def create_project(
     project = Project(owner_id=user.id, name=clean_title(name, max_chars=MAX_NAME, what="name"))
     async with db.write() as session:
         session.add(project)
-    await feeds.user_event(broker, user.id, "project.created", project=feeds.row_to_json(project))
+    await feeds.user_event(
+        db, broker, user.id, "project.created", project=feeds.row_to_json(project)
+    )
     return project
 
 
@@ -38,7 +40,9 @@ async def rename_project(
             raise NotFound("Project not found")
         project.name = clean
         project.updated_at = utcnow()
-    await feeds.user_event(broker, user.id, "project.updated", project=feeds.row_to_json(project))
+    await feeds.user_event(
+        db, broker, user.id, "project.updated", project=feeds.row_to_json(project)
+    )
     return project
 
 
@@ -61,7 +65,7 @@ async def delete_project(
             .values(project_id=None)
         )
         await session.delete(project)
-    await feeds.user_event(broker, user.id, "project.deleted", projectId=project_id)
+    await feeds.user_event(db, broker, user.id, "project.deleted", projectId=project_id)
     return project_id
 
 

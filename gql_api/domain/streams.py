@@ -94,9 +94,11 @@ async def send_message(
     svc.engine.launch(
         stream_id=stream.id, message_id=answer.id, conversation_id=conversation_id, user_id=user.id
     )
-    await message_event(svc.broker, user, "message.added", prompt)
-    await message_event(svc.broker, user, "message.added", answer)
-    await feeds.user_event(svc.broker, user.id, "stream.started", stream=feeds.row_to_json(stream))
+    await message_event(svc.db, svc.broker, user, "message.added", prompt)
+    await message_event(svc.db, svc.broker, user, "message.added", answer)
+    await feeds.user_event(
+        svc.db, svc.broker, user.id, "stream.started", stream=feeds.row_to_json(stream)
+    )
     return Sent(user_message=prompt, assistant_message=answer, stream=stream)
 
 
@@ -293,8 +295,10 @@ async def retry_message(
     svc.engine.launch(
         stream_id=stream.id, message_id=answer.id, conversation_id=conversation.id, user_id=user.id
     )
-    await message_event(svc.broker, user, "message.updated", answer)
-    await feeds.user_event(svc.broker, user.id, "stream.started", stream=feeds.row_to_json(stream))
+    await message_event(svc.db, svc.broker, user, "message.updated", answer)
+    await feeds.user_event(
+        svc.db, svc.broker, user.id, "stream.started", stream=feeds.row_to_json(stream)
+    )
     return Sent(user_message=prompt, assistant_message=answer, stream=stream)
 
 

@@ -415,8 +415,9 @@ async def announce_finished(db: Database, broker: Broker, user_id: str, stream_i
         message = await session.get(Message, stream.message_id) if stream else None
     if stream is None or message is None:
         return
-    await feeds.user_event(broker, user_id, "stream.finished", stream=feeds.row_to_json(stream))
+    await feeds.user_event(db, broker, user_id, "stream.finished", stream=feeds.row_to_json(stream))
     await feeds.conversation_event(
+        db,
         broker,
         user_id,
         message.conversation_id,
