@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gql import GraphQLRequest
-from gql.transport.exceptions import TransportQueryError
 from graphql import (
     GraphQLField,
     GraphQLObjectType,
@@ -33,10 +29,10 @@ from models.feed_events import events_after
 from resolvers import feeds as feed_types
 from resolvers.schema import build_schema
 from tests.conftest import make_settings
+from tests.feed_support import Feed, subscribed
 from tests.servers import RedisServer, start_redis
 from tests.streaming import send, wait_finished
 from tests.support import ApiServer, start_api
-from tests.test_live_sync import Feed
 
 # Subscriptions that are not feeds of changes (the answer stream has its own tests).
 NOT_FEEDS = {"streamEvents"}
@@ -50,44 +46,14 @@ CHANGES = {
 }
 
 
-@asynccontextmanager
-async def subscribed(
-    api: ApiServer, query: str, variables: dict[str, Any] | None = None
-) -> AsyncIterator[Feed]:
-    """Collect a subscription's events; an event with errors is kept as `{"errors": ...}`."""
-    feed = Feed()
-    subscriptions = api.services.broker.stats().subscriptions
-
-    async def run() -> None:
-        async with api.ws() as session:
-            try:
-                async for event in session.subscribe(
-                    GraphQLRequest(query, variable_values=variables or {})
-                ):
-                    feed.events.append((0.0, next(iter(event.values()))))
-            except TransportQueryError as exc:
-                feed.events.append((0.0, {"__typename": "errors", "errors": exc.errors}))
-
-    task = asyncio.create_task(run())
-    async with asyncio.timeout(5):  # until the server holds the channel subscription
-        while api.services.broker.stats().subscriptions <= subscriptions and not task.done():
-            await asyncio.sleep(0.005)
-    try:
-        yield feed
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
 def kinds(events: list[dict[str, Any]]) -> set[tuple[str, str | None]]:
     return {(e["__typename"], e.get("change")) for e in events}
 
 
 async def until(feed: Feed, want: set[tuple[str, str | None]], start: int = 0) -> None:
     """Wait until the feed got each kind in `want` (from event `start` on); errors fail at once."""
-    while not want <= kinds((events := [e for _, e in feed.events])[start:]):
-        errors = [e["errors"] for e in events if e["__typename"] == "errors"]
-        assert not errors, errors
+    while not want <= kinds(feed.events[start:]):
+        assert not feed.errors(), feed.errors()
         await asyncio.sleep(0.02)
 
 
@@ -266,7 +232,7 @@ async def test_every_field_of_every_feed_event_arrives(
                     await until(talk, want["conversationEvents"])
                     await until(activity, want["activity"] - {RESYNC})
                 # A reconnect with a cursor that is no longer kept.
-                cursor = activity.events[0][1]["cursor"]
+                cursor = activity.events[0]["cursor"]
                 await forgotten_after(api, cursor)
                 async with subscribed(api, query["activity"], {"after": cursor}) as resumed:
                     async with asyncio.timeout(20):
@@ -276,8 +242,8 @@ async def test_every_field_of_every_feed_event_arrives(
                 "conversationEvents": talk.events,
             }
             for name, events in received.items():
-                assert want[name] <= kinds([e for _, e in events]), name
-                for i, (_, event) in enumerate(events):
+                assert want[name] <= kinds(events), name
+                for i, event in enumerate(events):
                     check_shape(event, fields[name].type, f"{name}[{i}]")
     finally:
         redis.stop()
