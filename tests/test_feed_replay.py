@@ -8,6 +8,9 @@ import random
 from pathlib import Path
 from typing import Any
 
+from gql_api import feeds
+from gql_api.auth import Identity
+from gql_api.domain import live
 from gql_api.domain.pagination import encode_cursor
 from models.feed_events import FeedEvent
 from tests.conftest import make_settings
@@ -140,3 +143,27 @@ async def test_another_users_events_never_replay(api: ApiServer) -> None:
     async with subscribed(api, ACTIVITY, {"after": encode_cursor(4)}, user="bob") as bob:
         errors = (await bob.wait_for(1))[0]
     assert errors["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_event_published_late_or_never_is_read_from_the_log(api: ApiServer) -> None:
+    """Two writers (processes) may publish in another order than their cursors, or a publish may
+    fail: the feed takes the missing ones from the log, in order, once each."""
+    db, broker = api.services.db, api.services.broker
+    user = await api.services.users.resolve(Identity(subject="alice"))
+    channel = feeds.user_channel(user.id)
+    feed = live.user_feed(db=db, broker=broker, user=user)
+    baseline = broker.stats().subscriptions
+    reader = asyncio.create_task(anext(feed))
+    async with asyncio.timeout(5):
+        while broker.stats().subscriptions == baseline:
+            await asyncio.sleep(0.005)
+    first, second, third = [
+        await feeds.logged(db, user.id, "project.deleted", {"projectId": str(n)}) for n in (1, 2, 3)
+    ]
+    await broker.publish(channel, second)  # the writer of `first` is slower, or lost it
+    got = [await asyncio.wait_for(reader, 5), await asyncio.wait_for(anext(feed), 5)]
+    await broker.publish(channel, first)  # late: already given
+    await broker.publish(channel, third)
+    got.append(await asyncio.wait_for(anext(feed), 5))
+    assert [(e["cursor"], e["projectId"]) for e in got] == [(1, "1"), (2, "2"), (3, "3")]
+    await feed.aclose()

@@ -25,6 +25,7 @@ from websockets.typing import Subprotocol
 
 from gql_api.broker import Broker
 from gql_api.db import Database
+from gql_api.domain.pagination import encode_cursor
 from models.messages import Message
 from models.streams import Stream
 from tests.conftest import make_settings
@@ -49,6 +50,7 @@ SEND = """mutation($c: ID!, $text: String!) {
 MESSAGE = """query($m: ID!) { message(id: $m) {
   content status version errorCode versions { version content status } } }"""
 STOP = "mutation($s: ID!) { stopStream(id: $s) { status length } }"
+CREATE_PROJECT = "mutation($n: String!) { createProject(name: $n) { id } }"
 RETRY = "mutation($m: ID!) { retryMessage(id: $m) { stream { id } } }"
 
 
@@ -300,6 +302,61 @@ async def test_stop_sent_to_b_cancels_the_stream_generated_on_a(cluster: Cluster
             for remote in (rb, ra):
                 again = (await remote.gql(STOP, {"s": stream_id}))["stopStream"]
                 assert again == stopped
+
+
+# ---------------------------------------------------------------- 2b. one feed, two writers
+
+
+FEED = """subscription($after: String) { activity(after: $after) {
+  __typename ... on ProjectChanged { cursor project { name } } } }"""
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_activity_written_through_both_nodes_replays_through_b_without_gaps(
+    cluster: Cluster,
+) -> None:
+    """One user's feed written by A and B at once gets one cursor order, with no hole; B replays
+    it whole and goes on live with what A writes meanwhile."""
+    user = f"feeds-{random.getrandbits(32):x}"
+    async with remotes(cluster.a, cluster.b, user=user) as (ra, rb):
+
+        async def produce(remote: Remote, prefix: str, count: int, seed: int) -> None:
+            rng = random.Random(seed)
+            for i in range(count):
+                await asyncio.sleep(rng.uniform(0, 0.01))
+                await remote.gql(CREATE_PROJECT, {"n": f"{prefix}{i:02d}"})
+
+        await asyncio.gather(produce(ra, "a", 15, 1), produce(rb, "b", 15, 2))
+        got: list[dict[str, Any]] = []
+
+        async def follow() -> None:
+            async with rb.ws() as session:
+                request = GraphQLRequest(FEED, variable_values={"after": encode_cursor(0)})
+                async for event in session.subscribe(request):
+                    got.append(event["activity"])
+                    if len(got) == 40:
+                        return
+
+        async with asyncio.timeout(WAIT):
+            follower = asyncio.create_task(follow())
+
+            async def replaying() -> bool:
+                return bool(got)
+
+            await wait_until(replaying, WAIT)
+            await produce(ra, "c", 10, 3)
+            await follower
+    assert [e["cursor"] for e in got] == [encode_cursor(n) for n in range(1, 41)]
+    names = [e["project"]["name"] for e in got]
+    assert sorted(names) == sorted(
+        [f"a{i:02d}" for i in range(15)]
+        + [f"b{i:02d}" for i in range(15)]
+        + [f"c{i:02d}" for i in range(10)]
+    )
+    for prefix in "abc":  # each writer's events in the order it made them
+        mine = [n for n in names if n.startswith(prefix)]
+        assert mine == sorted(mine)
 
 
 # ---------------------------------------------------------------- 3. kill -9 of the owner
