@@ -28,6 +28,14 @@ from gql_api.tools import ToolRegistry
 from gql_api.user_limits import UserLimits
 
 log = logging.getLogger("chatgql")
+# Names the tasks of the periodic jobs (sweeper, cleanups), so that code can tell them apart.
+JOB_TASK_PREFIX = "chatgql job: "
+
+
+def in_background_job() -> bool:
+    """True inside one of the periodic jobs (a test counting its own statements skips theirs)."""
+    task = asyncio.current_task()
+    return task is not None and task.get_name().startswith(JOB_TASK_PREFIX)
 
 
 def make_provider(settings: Settings) -> ModelProvider:
@@ -126,21 +134,24 @@ async def build_services(
                         db, broker, stale_after=settings.stale_after_seconds
                     ),
                     "sweeper",
-                )
+                ),
+                name=JOB_TASK_PREFIX + "sweeper",
             ),
             asyncio.create_task(
                 jobs.every(
                     settings.cleanup_interval_seconds,
                     lambda: jobs.delete_old_chunks(db, retention=settings.chunk_retention_seconds),
                     "cleanup",
-                )
+                ),
+                name=JOB_TASK_PREFIX + "cleanup",
             ),
             asyncio.create_task(
                 jobs.every(
                     settings.cleanup_interval_seconds,
                     lambda: feeds.delete_old_events(db, retention=settings.feed_retention_seconds),
                     "feed cleanup",
-                )
+                ),
+                name=JOB_TASK_PREFIX + "feed cleanup",
             ),
             asyncio.create_task(
                 jobs.every(
@@ -149,7 +160,8 @@ async def build_services(
                         db, store, older_than=settings.attachment_orphan_grace_seconds
                     ),
                     "attachment cleanup",
-                )
+                ),
+                name=JOB_TASK_PREFIX + "attachment cleanup",
             ),
         ]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from gql_api.runtime import in_background_job
 from tests.factories import add_message, create_conversation, create_project
 from tests.support import ApiServer
 
@@ -30,14 +31,16 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 @contextmanager
 def counting(api: ApiServer) -> Iterator[list[str]]:
-    """Every SQL statement the app sends while the block runs (its own engine, any session)."""
+    """Every SQL statement the app sends for the test while the block runs (its own engine, any
+    session), not those of its periodic jobs (the stale-stream sweeper may run meanwhile)."""
     statements: list[str] = []
     engine = api.services.db.engine.sync_engine
 
     def record(
         _conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, _many: bool
     ) -> None:
-        statements.append(statement)
+        if not in_background_job():
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
