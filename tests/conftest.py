@@ -3,15 +3,20 @@ a real uvicorn server on 127.0.0.1:0, and GraphQL clients over HTTP and websocke
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from gql_api.db import Database
+from gql_api.migrate import upgrade
 from gql_api.settings import Settings
 from tests.fake_anthropic import fake_anthropic_fixture  # noqa: F401
 from tests.servers import (  # noqa: F401
+    PostgresServer,
     moto_endpoint,
     postgres_bin_dir,
     postgres_server,
@@ -20,6 +25,7 @@ from tests.servers import (  # noqa: F401
 from tests.support import ApiServer, start_api
 
 TEST_SECRET = "test-secret-" + "x" * 40
+POSTGRES_TEMPLATE = "chatgql_template"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -31,15 +37,42 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_kind", kinds)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated once per session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "chatgql.db"
+    asyncio.run(migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(request: pytest.FixtureRequest) -> str:
+    """A database migrated once per session; each test gets a copy (CREATE DATABASE TEMPLATE)."""
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    asyncio.run(migrate(server.create_database(POSTGRES_TEMPLATE)))
+    return POSTGRES_TEMPLATE
+
+
+async def migrate(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()  # a template must have no connection left
+
+
 @pytest.fixture
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, database_kind: str
 ) -> Iterator[str]:
+    """A fresh database at the newest schema (servers still run `upgrade`: it finds none to do)."""
     if database_kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'chatgql.db'}"
+        path = tmp_path / "chatgql.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
-    server = request.getfixturevalue("postgres_server")
-    yield server.create_database()
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    yield server.create_database(template=request.getfixturevalue("postgres_template"))
 
 
 @pytest.fixture

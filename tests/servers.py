@@ -242,10 +242,12 @@ class PostgresServer:
         if done.returncode != 0:
             raise ServerError(f"psql failed: {done.stderr.decode(errors='replace')}")
 
-    def create_database(self, name: str | None = None) -> str:
-        """Create a fresh database (a random name unless given) and return its URL."""
+    def create_database(self, name: str | None = None, *, template: str | None = None) -> str:
+        """Create a fresh database (a random name unless given), a copy of `template` if given,
+        and return its URL."""
         name = name or f"t_{uuid.uuid4().hex[:16]}"
-        self.psql(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self.psql(f'CREATE DATABASE "{name}"{copy}')
         return self.url_for(name)
 
     def stop_process(self) -> None:
