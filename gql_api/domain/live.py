@@ -60,7 +60,10 @@ async def user_feed(
                     yield event
                 yield {**RESYNC_EVENT, "cursor": reader.last}
                 continue
-            cursor = message["cursor"]
+            cursor = message.get("cursor")
+            if cursor is None:  # from a process that does not log events (an older version)
+                yield message
+                continue
             if cursor <= reader.last:
                 continue
             if cursor == reader.last + 1:
