@@ -116,5 +116,5 @@ def unflushed_settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 async def api(settings: Settings) -> AsyncIterator[ApiServer]:
-    async with start_api(settings) as server:
+    async with start_api(settings, migrate=False) as server:  # a copy of the migrated template
         yield server

@@ -97,12 +97,15 @@ async def subscribe_all(
 
 
 @asynccontextmanager
-async def start_api(settings: Settings, **app_options: Any) -> AsyncIterator[ApiServer]:
-    """Migrate, then serve the real app (`create_app(settings, **app_options)`) under uvicorn on
-    a free loopback port."""
-    db = Database(settings.database_url)
-    await upgrade(db)
-    await db.dispose()
+async def start_api(
+    settings: Settings, *, migrate: bool = True, **app_options: Any
+) -> AsyncIterator[ApiServer]:
+    """Migrate (unless the database is known to be at the newest schema), then serve the real
+    app (`create_app(settings, **app_options)`) under uvicorn on a free loopback port."""
+    if migrate:
+        db = Database(settings.database_url)
+        await upgrade(db)
+        await db.dispose()
     app = create_server_app(settings, **app_options)
     config = uvicorn.Config(
         app,
