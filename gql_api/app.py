@@ -200,6 +200,7 @@ def create_app(
                 # full collection, which would otherwise stall every stream's delivery.
                 gc.collect()
                 gc.freeze()
+                _app.state.services = services  # the serve command drains them on SIGTERM
                 yield {"services": services}
         finally:
             if owned_provider is not None:
@@ -258,14 +259,16 @@ def create_app(
         database = await services.db.ping()
         broker = services.broker.healthy
         ok = database and broker
+        draining = not services.engine.accepting
         return JSONResponse(
             {
-                "status": "ok" if ok else "degraded",
+                # draining: a load balancer sends new requests elsewhere
+                "status": "draining" if draining else "ok" if ok else "degraded",
                 "database": "ok" if database else "unavailable",
                 "broker": "ok" if broker else "unavailable",
                 "node": services.node_id,
             },
-            status_code=200 if ok else 503,
+            status_code=200 if ok and not draining else 503,
         )
 
     return app

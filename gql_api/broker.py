@@ -306,6 +306,11 @@ class Broker:
         """Live from return on; if the backend is down, the first item will be RESYNC."""
         return self._subscription(channel, merge)
 
+    def subscribers(self, channel: str) -> int:
+        """Subscriptions of this process to `channel`."""
+        ch = self._channels.get(channel)
+        return len(ch.subs) if ch is not None else 0
+
     def stats(self) -> BrokerStats:
         upstream = self._upstream
         subscribers = upstream.broadcast._subscribers.values() if upstream else ()

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import logging
+import signal
 import sys
+from types import FrameType
 from typing import Any
+
+import uvicorn
 
 from gql_api import logs
 from gql_api.db import Database
@@ -47,9 +52,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from gql_api.app import create_server_app
+    from gql_api.app import create_app, with_cross_origin
     from gql_api.auth import mint_token
 
     asyncio.run(_migrate(settings))
@@ -66,8 +69,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"development token for '{args.dev_user}' (valid 7 days):\n{token}")
         print("send it as 'Authorization: Bearer <token>' (GraphiQL: the Headers tab)")
     sys.stdout.flush()
-    uvicorn.run(
-        create_server_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        with_cross_origin(app, settings),
         host=host,
         port=port,
         workers=1,
@@ -77,7 +81,39 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         **SERVER_OPTIONS,
     )
+    DrainingServer(config, app, grace=settings.drain_grace_seconds).run()
     return 0
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, except that SIGTERM drains first (gql_api.runtime.drain): new answers are
+    refused, running ones finish or are handed off, their watchers get their end events, and
+    only then does uvicorn close connections. A second SIGTERM, or SIGINT, stops at once."""
+
+    def __init__(self, config: uvicorn.Config, app: Any, *, grace: float) -> None:
+        super().__init__(config)
+        self._app = app
+        self._grace = grace
+        self._draining: asyncio.Task[None] | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        services = getattr(self._app.state, "services", None)
+        if sig != signal.SIGTERM or self._draining is not None or services is None:
+            super().handle_exit(sig, frame)
+            return
+        # A signal handler runs between two bytecodes of the loop's thread: schedule, don't run.
+        loop = asyncio.get_running_loop()
+        self._draining = loop.create_task(self._drain(services))
+
+    async def _drain(self, services: Any) -> None:
+        from gql_api.runtime import drain
+
+        try:
+            await drain(services, grace=self._grace)
+        except Exception:
+            logging.getLogger("chatgql").exception("drain failed")
+        finally:
+            self.should_exit = True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,12 @@ class RateLimited(ChatError):
     code = "RATE_LIMITED"
 
 
+class Unavailable(ChatError):
+    """This process cannot take the request now (it is draining): retry, on any process."""
+
+    code = "UNAVAILABLE"
+
+
 class Forbidden(ChatError):
     code = "FORBIDDEN"
 

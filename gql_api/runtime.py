@@ -16,6 +16,7 @@ from gql_api.broker import Broker
 from gql_api.db import Database
 from gql_api.domain.attachments import collect_orphans
 from gql_api.domain.users import UserDirectory
+from gql_api.liveness import NodeLiveness
 from gql_api.metrics import Metrics
 from gql_api.persisted import make_persisted_documents
 from gql_api.providers.base import ModelProvider
@@ -26,6 +27,7 @@ from gql_api.storage import make_store
 from gql_api.streams.engine import StreamEngine
 from gql_api.tools import ToolRegistry
 from gql_api.user_limits import UserLimits
+from models.nodes import DRAINING, STOPPED
 
 log = logging.getLogger("chatgql")
 # Names the tasks of the periodic jobs (sweeper, cleanups), so that code can tell them apart.
@@ -70,6 +72,52 @@ class ServiceSources:
         return stats.delivered, stats.reconnects
 
 
+async def sweep(services: Services) -> list[str]:
+    """This process's turn at the answers of dead processes (every process runs it)."""
+    settings, engine = services.settings, services.engine
+    if not engine.accepting and settings.auto_continue:
+        return []  # draining: running processes continue them
+    if services.liveness is not None and not services.liveness.steady():
+        return []
+    return await jobs.sweep_orphans(
+        services.db,
+        services.broker,
+        me=services.node_id,
+        stale_after=settings.node_stale_after_seconds,
+        running=set(engine.running_ids()),
+        engine=engine if settings.auto_continue and engine.accepting else None,
+        max_continuations=settings.max_continuations,
+    )
+
+
+async def drain(services: Services, *, grace: float, linger: float = 2.0) -> None:
+    """SIGTERM: take no new answers, let running ones finish within `grace`, then hand the
+    rest to another process (or end them interrupted when none runs). Returns once the
+    watchers here have had the end of what ended here (at most `linger` more)."""
+    engine, liveness = services.engine, services.liveness
+    engine.accepting = False
+    running = engine.running_ids()
+    log.info("draining: %d answers running, %.0f s to finish", len(running), grace)
+    if liveness is not None:
+        await liveness.set_state(DRAINING)
+    handed: list[str] = []
+    if not await engine.settle(grace):
+        others = liveness is not None and await liveness.others_running()
+        if services.settings.auto_continue and others:
+            handed = await engine.hand_off()
+            if liveness is not None:
+                await liveness.set_state(STOPPED)  # their sweepers take over now
+        else:
+            await engine.interrupt_all()
+    ended = [feeds.stream_channel(s) for s in running if s not in handed]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + linger
+    # The end events are published; their watchers here unsubscribe once they have written them.
+    while loop.time() < deadline and any(services.broker.subscribers(c) for c in ended):
+        await asyncio.sleep(0.02)
+    log.info("drained: %d handed off", len(handed))
+
+
 def new_node_id() -> str:
     """Names this process in stream rows, so others can reach it (stop) or sweep it (crash)."""
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -96,6 +144,15 @@ async def build_services(
         persisted = make_persisted_documents(settings)
         stack.push_async_callback(persisted.close)
         node_id = new_node_id()
+        liveness = NodeLiveness(
+            db,
+            node_id,
+            interval=settings.node_heartbeat_seconds,
+            stale_after=settings.node_stale_after_seconds,
+            task_name=JOB_TASK_PREFIX + "node heartbeat",
+        )
+        await liveness.start()
+        stack.push_async_callback(liveness.close)
         engine = StreamEngine(
             db=db,
             broker=broker,
@@ -107,7 +164,16 @@ async def build_services(
             metrics=metrics,
         )
         await engine.start()
-        stack.push_async_callback(engine.close)
+
+        async def stop_engine() -> None:
+            # Shutdown without a drain first (uvicorn's own signal handling, tests): what still
+            # runs goes to another process if one can take it, else ends interrupted.
+            if engine.running_ids() and settings.auto_continue and await liveness.others_running():
+                await engine.hand_off()
+                await liveness.set_state(STOPPED)
+            await engine.close()
+
+        stack.push_async_callback(stop_engine)
         user_limits = UserLimits(settings)
         stack.push_async_callback(user_limits.close)
         services = Services(
@@ -124,15 +190,14 @@ async def build_services(
             metrics=metrics,
             persisted=persisted,
             user_limits=user_limits,
+            liveness=liveness,
         )
         stack.callback(metrics.read_from(ServiceSources(engine, broker)))
         background = [
             asyncio.create_task(
                 jobs.every(
                     settings.sweep_interval_seconds,
-                    lambda: jobs.sweep_stale_streams(
-                        db, broker, stale_after=settings.stale_after_seconds
-                    ),
+                    lambda: sweep(services),
                     "sweeper",
                 ),
                 name=JOB_TASK_PREFIX + "sweeper",

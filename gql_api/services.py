@@ -13,6 +13,7 @@ from gql_api.settings import Settings
 
 if TYPE_CHECKING:
     from gql_api.broker import Broker
+    from gql_api.liveness import NodeLiveness
     from gql_api.persisted import PersistedDocuments
     from gql_api.providers.base import ModelProvider
     from gql_api.storage.base import ObjectStore
@@ -36,3 +37,4 @@ class Services:
     persisted: PersistedDocuments
     user_limits: UserLimits
     metrics: Metrics = field(default_factory=Metrics)
+    liveness: NodeLiveness | None = None

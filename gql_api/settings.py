@@ -61,9 +61,18 @@ class Settings(BaseSettings):
     # Bounds what a crash can lose; subscribers that need unsaved text ask for a flush at once.
     flush_interval_ms: int = 500
     flush_max_bytes: int = 4096
-    heartbeat_interval_seconds: float = 2.0
-    stale_after_seconds: float = 10.0
-    sweep_interval_seconds: float = 2.0
+    # Liveness: each process writes a heartbeat of its own (one row, not one per stream); a
+    # stream is taken over or ended only when its process's heartbeat is older than this.
+    node_heartbeat_seconds: float = 1.0
+    node_stale_after_seconds: float = 4.0
+    sweep_interval_seconds: float = 1.0
+    # Answers cut by a crash, a drain past its grace or a dropped provider connection are
+    # continued from their saved text, on the same stream, at most this many times each.
+    auto_continue: bool = True
+    max_continuations: int = 3
+    # On SIGTERM: no new answers; running ones get this long to finish before they are
+    # handed to another process (or end interrupted when there is none).
+    drain_grace_seconds: float = 30.0
     chunk_retention_seconds: float = 6 * 3600
     cleanup_interval_seconds: float = 300.0
     # How long `activity(after:)` can replay; older cursors get FeedResync.

@@ -5,6 +5,7 @@ from models.base import Base
 from models.conversations import Conversation
 from models.feed_events import FeedCursor, FeedEvent
 from models.messages import Message, MessageVersion
+from models.nodes import Node
 from models.projects import Project
 from models.streams import Stream, StreamChunk
 from models.usage import UsageDay
@@ -18,6 +19,7 @@ __all__ = [
     "FeedEvent",
     "Message",
     "MessageVersion",
+    "Node",
     "Project",
     "Stream",
     "StreamChunk",

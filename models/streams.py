@@ -23,6 +23,7 @@ from models.base import ID_LENGTH, Base, UTCDateTime, created_column, id_column
 from models.users import User
 
 ACTIVE = ("pending", "streaming")
+CONTINUABLE = ("interrupted", "cancelled")  # continueMessage picks these up again
 TERMINAL = ("completed", "cancelled", "failed", "interrupted")
 _ACTIVE_SQL = text("status IN ('pending', 'streaming')")
 
@@ -39,7 +40,7 @@ class Stream(Base):
             postgresql_where=_ACTIVE_SQL,
         ),
         Index("ix_streams_owner_status", "owner_id", "status"),
-        Index("ix_streams_status_heartbeat", "status", "heartbeat_at"),
+        Index("ix_streams_status_node", "status", "node_id"),
         Index("ix_streams_message", "message_id"),
         Index("ix_streams_finished", "finished_at"),
     )
@@ -61,6 +62,11 @@ class Stream(Base):
     node_id: Mapped[str | None] = mapped_column(String(64))  # the process generating it
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Automatic continuations since the answer last started (a crash, a drain, a dropped
+    # provider connection); bounded by settings.max_continuations.
+    continuations: Mapped[int] = mapped_column(
+        Integer, default=0, server_default=text("0"), nullable=False
+    )
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created_column()

@@ -11,7 +11,7 @@ import strawberry
 from graphql.execution import Executor
 
 from gql_api.context import Context, Info
-from gql_api.domain import streams
+from gql_api.domain import continuation, streams
 from gql_api.domain.validation import require_id
 from gql_api.errors import InvalidInput
 from gql_api.streams.snapshots import Snapshot
@@ -250,6 +250,19 @@ class Mutation:
     async def stop_stream(self, info: Info, id: strawberry.ID) -> Stream:
         user = await info.context.require_user()
         row = await streams.stop_stream(svc=info.context.services, user=user, stream_id=id)
+        return Stream.from_model(row)
+
+    @strawberry.mutation(
+        description="Continue an interrupted or stopped answer from its saved text, on the "
+        "same stream (its watchers see more deltas). CONFLICT when it is being generated or "
+        "ended otherwise (completed, failed); UNAVAILABLE (with retryAfter) while this server "
+        "drains."
+    )
+    async def continue_message(self, info: Info, id: strawberry.ID) -> Stream:
+        user = await info.context.require_user()
+        row = await continuation.continue_message(
+            svc=info.context.services, user=user, message_id=id
+        )
         return Stream.from_model(row)
 
     @strawberry.mutation(

@@ -90,8 +90,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "anthropic_api_key": None,
         "demo_token_delay_seconds": 0.002,
         "flush_interval_ms": 20,
-        "heartbeat_interval_seconds": 0.5,
-        "stale_after_seconds": 3.0,
+        "node_heartbeat_seconds": 0.5,
+        "node_stale_after_seconds": 3.0,
         "sweep_interval_seconds": 0.5,
         # Tests start many answers as one user; tests of the per-user limits set their own.
         "max_running_answers": 10_000,
@@ -102,15 +102,10 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
 
 
 def unflushed_settings(tmp_path: Path, database_url: str) -> Settings:
-    """Flushes a minute apart (and heartbeats to match): generated text stays unsaved while a
-    test looks, unless something asks for a flush."""
+    """Flushes a minute apart: generated text stays unsaved while a test looks, unless
+    something asks for a flush."""
     return make_settings(
-        tmp_path,
-        database_url,
-        flush_interval_ms=60_000,
-        flush_max_bytes=10_000_000,
-        heartbeat_interval_seconds=60,
-        stale_after_seconds=120,
+        tmp_path, database_url, flush_interval_ms=60_000, flush_max_bytes=10_000_000
     )
 
 

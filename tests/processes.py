@@ -40,11 +40,12 @@ NODE_ENV = {
     "CHATGQL_JWT_SECRET": SECRET,
     "CHATGQL_DEMO_TOKEN_DELAY_SECONDS": "0.003",
     "CHATGQL_FLUSH_INTERVAL_MS": "50",
-    "CHATGQL_HEARTBEAT_INTERVAL_SECONDS": "0.5",
-    "CHATGQL_STALE_AFTER_SECONDS": "2",
+    "CHATGQL_NODE_HEARTBEAT_SECONDS": "0.5",
+    "CHATGQL_NODE_STALE_AFTER_SECONDS": "2",
     "CHATGQL_SWEEP_INTERVAL_SECONDS": "0.5",
     "CHATGQL_MAX_RUNNING_ANSWERS": "10000",
     "CHATGQL_MAX_SENDS_PER_MINUTE": "10000",
+    "CHATGQL_DRAIN_GRACE_SECONDS": "3",
 }
 
 
@@ -153,8 +154,19 @@ class Node:
             proc.kill()
             proc.wait(STOP_TIMEOUT)
 
+    def terminate(self) -> None:
+        """SIGTERM, without waiting: the node drains (see wait_exit)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+
+    def wait_exit(self, timeout: float) -> int:
+        """The exit status once the process has ended (it is then no longer running)."""
+        proc, self.proc = self.proc, None
+        assert proc is not None
+        return proc.wait(timeout)
+
     def stop(self) -> None:
-        """SIGTERM (graceful: running answers end interrupted), then SIGKILL if it hangs."""
+        """SIGTERM (graceful: the node drains), then SIGKILL if it hangs."""
         proc, self.proc = self.proc, None
         if proc is None:
             return

@@ -48,9 +48,11 @@ async def send(
 
 
 async def wait_finished(api: ApiServer, stream_id: str, *, user: str = "alice") -> dict[str, Any]:
-    """Poll the stream until it is terminal (bounded)."""
+    """Poll the stream until it is terminal. The bound catches a stream that never ends, not a
+    slow one: fifty answers on a machine whose cores other processes keep busy take well over
+    30 s."""
     query = "query($s: ID!) { stream(id: $s) { status length errorCode errorMessage } }"
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(120):
         while True:
             stream: dict[str, Any] = (await api.gql(query, {"s": stream_id}, user=user))["stream"]
             if stream["status"] not in ("PENDING", "STREAMING"):

@@ -179,11 +179,14 @@ async def test_an_answer_deleted_under_its_watchers_ends_their_subscriptions(
 async def test_an_answer_taken_over_after_a_join_from_memory_ends_as_the_database_says(
     api: ApiServer,
 ) -> None:
-    """A sweeper marked it interrupted (its heartbeat looked stale) and announced the end before
-    this subscriber joined; the generation, not knowing yet, gave it a STREAMING snapshot."""
+    """Another process's sweeper took this one for dead (its heartbeat reads as older than the
+    threshold: here a threshold in the future), marked the answer interrupted and announced the
+    end before this subscriber joined; the generation, not knowing yet, gave it a STREAMING
+    snapshot."""
     stream_id, message_id = await generating(api)
     db, broker, engine = api.services.db, api.services.broker, api.services.engine
-    assert await jobs.sweep_stale_streams(db, broker, stale_after=0) == [stream_id]
+    swept = await jobs.sweep_orphans(db, broker, me="another-node", stale_after=-3600)
+    assert swept == [stream_id]
     events = watch(db, broker, stream_id, 0, live=engine)
     snapshot = await anext(events)
     assert isinstance(snapshot, Snapshot) and snapshot.status == "streaming"

@@ -36,9 +36,9 @@ from tests.support import ApiServer, start_api
 
 pytestmark = pytest.mark.slow
 
-STALE_AFTER = float(NODE_ENV["CHATGQL_STALE_AFTER_SECONDS"])
+STALE_AFTER = float(NODE_ENV["CHATGQL_NODE_STALE_AFTER_SECONDS"])
 SWEEP_INTERVAL = float(NODE_ENV["CHATGQL_SWEEP_INTERVAL_SECONDS"])
-HEARTBEAT = float(NODE_ENV["CHATGQL_HEARTBEAT_INTERVAL_SECONDS"])
+HEARTBEAT = float(NODE_ENV["CHATGQL_NODE_HEARTBEAT_SECONDS"])
 FLUSH_INTERVAL = float(NODE_ENV["CHATGQL_FLUSH_INTERVAL_MS"]) / 1000
 STOP_BOUND = 5.0
 WAIT = 30.0  # generous bound on anything that should take a few seconds
@@ -367,9 +367,14 @@ async def test_activity_written_through_both_nodes_replays_through_b_without_gap
 async def test_sigkill_of_the_owner_interrupts_the_stream_and_b_retries_it(
     postgres_server: PostgresServer, redis_server: RedisServer, tmp_path: Path
 ) -> None:
+    """With automatic continuation off (test_drain.py has it on)."""
     database_url = postgres_server.create_database()
     with run_nodes(
-        2, database_url=database_url, broker_url=redis_server.url, directory=tmp_path
+        2,
+        database_url=database_url,
+        broker_url=redis_server.url,
+        directory=tmp_path,
+        CHATGQL_AUTO_CONTINUE="false",
     ) as (
         a,
         b,

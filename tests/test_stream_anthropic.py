@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gql_api.settings import Settings
 from tests.conftest import make_settings
 from tests.fake_anthropic import (
     FakeAnthropic,
@@ -24,7 +25,14 @@ from tests.support import ApiServer, start_api, today
 async def claude(
     tmp_path: Path, database_url: str, fake_anthropic: FakeAnthropic
 ) -> AsyncIterator[ApiServer]:
-    settings = make_settings(
+    async with start_api(claude_settings(tmp_path, database_url, fake_anthropic)) as api:
+        yield api
+
+
+def claude_settings(
+    tmp_path: Path, database_url: str, fake_anthropic: FakeAnthropic, **overrides: object
+) -> Settings:
+    return make_settings(
         tmp_path,
         database_url,
         anthropic_api_key="test-key",
@@ -34,9 +42,8 @@ async def claude(
         default_model="claude-test-1",
         max_output_tokens=321,
         system_prompt="Be brief.",
+        **overrides,
     )
-    async with start_api(settings) as api:
-        yield api
 
 
 async def test_text_answer_with_history_model_and_usage(
@@ -134,11 +141,6 @@ async def test_tool_call_is_run_stored_and_streamed(
         (http_status(529), "PROVIDER_OVERLOADED", ""),
         (http_status(429), "PROVIDER_RATE_LIMITED", ""),
         (error_midstream(parts=["Half ", "an answer"]), "PROVIDER_OVERLOADED", "Half an answer"),
-        (
-            drop_connection_after(6, ["one ", "two ", "three ", "four"]),
-            "PROVIDER_CONNECTION_LOST",
-            None,
-        ),
     ],
 )
 async def test_provider_errors_fail_the_stream_and_keep_the_text(
@@ -168,3 +170,37 @@ async def test_provider_errors_fail_the_stream_and_keep_the_text(
     ]["id"]
     again, end = rebuild(await watch(claude, stream_id=stream_id))
     assert (again, end["status"]) == ("Better now.", "COMPLETED")
+
+
+async def test_a_dropped_connection_is_continued_with_an_assistant_prefill(
+    claude: ApiServer, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(
+        drop_connection_after(6, ["one ", "two ", "three ", "four"]), text([" four", " five."])
+    )
+    sent = await send(claude, await new_conversation(claude), "count")
+    streamed, end = rebuild(await watch(claude, stream_id=sent["stream"]["id"]))
+    assert end["status"] == "COMPLETED"
+    assert streamed.endswith("four five.") and "  " not in streamed
+    delivered = streamed[: -len("four five.")]
+    assert delivered.strip(), "the drop came before any text: nothing to continue from"
+    # The model was asked to go on from the saved text, without its trailing space.
+    body = fake_anthropic.requests[-1].body
+    assert body["messages"][-1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": delivered.rstrip()}],
+    }
+    assert (await stored_answer(claude, sent["assistantMessage"]["id"]))["content"] == streamed
+
+
+async def test_a_dropped_connection_fails_the_stream_when_continuing_is_off(
+    tmp_path: Path, database_url: str, fake_anthropic: FakeAnthropic
+) -> None:
+    settings = claude_settings(tmp_path, database_url, fake_anthropic, auto_continue=False)
+    async with start_api(settings) as claude:
+        fake_anthropic.enqueue(drop_connection_after(6, ["one ", "two ", "three ", "four"]))
+        sent = await send(claude, await new_conversation(claude), "hello")
+        streamed, end = rebuild(await watch(claude, stream_id=sent["stream"]["id"]))
+        assert (end["status"], end["errorCode"]) == ("FAILED", "PROVIDER_CONNECTION_LOST")
+        answer = await stored_answer(claude, sent["assistantMessage"]["id"])
+        assert answer["content"] == streamed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import random
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from sqlalchemy import select
 from gql_api import jobs
 from gql_api.streams.snapshots import Snapshot
 from gql_api.streams.watch import watch
-from models.base import utcnow
 from models.messages import Message
 from models.streams import Stream, StreamChunk
 from tests.conftest import make_settings, unflushed_settings
@@ -195,8 +193,17 @@ async def test_fifty_conversations_stream_at_once(api: ApiServer) -> None:
         assert len(answer["content"].split()) == 200
 
 
-async def test_stale_stream_is_interrupted_by_a_live_process(api: ApiServer) -> None:
-    """A stream whose process died (no heartbeat) ends interrupted; watchers get the end."""
+async def test_stale_stream_is_interrupted_by_a_live_process(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A stream whose process died (no heartbeat) ends interrupted when continuing is off;
+    watchers get the end."""
+    settings = make_settings(tmp_path, database_url, auto_continue=False)
+    async with start_api(settings) as api:
+        await _interrupted_by_a_live_process(api)
+
+
+async def _interrupted_by_a_live_process(api: ApiServer) -> None:
     conversation = await new_conversation(api)
     sent = await send(api, conversation, "short [demo:words=20]")
     await wait_finished(api, sent["stream"]["id"])
@@ -214,9 +221,8 @@ async def test_stale_stream_is_interrupted_by_a_live_process(api: ApiServer) -> 
     async with api.services.db.write() as session:
         stream = await session.get(Stream, stream_id)
         assert stream is not None
-        stream.node_id = "dead-node"
+        stream.node_id = "dead-node"  # no row in `nodes`: nothing proves it alive
         stream.status = "streaming"
-        stream.heartbeat_at = utcnow() - dt.timedelta(seconds=1)
         message = await session.get(Message, stream.message_id)
         assert message is not None
         message.content = "partial answer"
@@ -228,7 +234,10 @@ async def test_stale_stream_is_interrupted_by_a_live_process(api: ApiServer) -> 
     answer = await stored_answer(api, sent["assistantMessage"]["id"])
     assert answer["status"] == "INTERRUPTED" and answer["content"] == "partial answer"
     # Only one process wins the conditional update: sweeping again changes nothing.
-    assert await jobs.sweep_stale_streams(api.services.db, api.services.broker, stale_after=0) == []
+    swept = await jobs.sweep_orphans(
+        api.services.db, api.services.broker, me="another-node", stale_after=0
+    )
+    assert swept == []
     again = (await api.gql(retry, {"m": sent["assistantMessage"]["id"]}))["retryMessage"]
     assert (await wait_finished(api, again["stream"]["id"]))["status"] == "COMPLETED"
 

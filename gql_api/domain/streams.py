@@ -6,17 +6,19 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gql_api import feeds
+from gql_api import feeds, jobs
 from gql_api.db import Database
+from gql_api.domain.continuation import BUSY, accepting, announce, clear_active
 from gql_api.domain.messages import insert_user_message, message_event
 from gql_api.domain.users import CurrentUser
 from gql_api.domain.validation import clean_client_id, clean_model, clean_text, require_id
 from gql_api.errors import Conflict, InvalidInput, NotFound
 from gql_api.services import Services
+from models import stream_lifecycle
 from models.attachments import Attachment
 from models.base import utcnow
 from models.conversations import owned_conversation
@@ -57,6 +59,7 @@ async def send_message(
     for attachment_id in attachment_ids:
         require_id(attachment_id, "attachmentIds")
     await svc.user_limits.count_send(user.subject)
+    accepting(svc)
     try:
         async with svc.db.write() as session:
             # Locked, so a concurrent delete of the conversation either waits or wins cleanly.
@@ -69,13 +72,7 @@ async def send_message(
                 existing = await by_client_id(session, conversation_id, client_id)
                 if existing is not None:
                     return await _replay(session, existing, text)
-            active = await session.scalar(
-                select(Stream.id).where(
-                    Stream.conversation_id == conversation_id, Stream.status.in_(ACTIVE)
-                )
-            )
-            if active is not None:
-                raise Conflict("An answer is already being generated in this conversation")
+            ended = await clear_active(svc, session, conversation_id)
             svc.user_limits.refuse_running(user.subject, await running_answers(session, user.id))
             prompt, _ = await insert_user_message(
                 session, conversation, role="user", content=text, client_message_id=client_id
@@ -90,7 +87,8 @@ async def send_message(
                 existing = await by_client_id(session, conversation_id, client_id)
                 if existing is not None:
                     return await _replay(session, existing, text)
-        raise Conflict("An answer is already being generated in this conversation") from exc
+        raise Conflict(BUSY) from exc
+    await announce(svc, ended)
     svc.engine.launch(
         stream_id=stream.id, message_id=answer.id, conversation_id=conversation_id, user_id=user.id
     )
@@ -161,14 +159,12 @@ async def _new_answer(
     )
     session.add(answer)
     await session.flush()
-    stream = Stream(
+    stream = stream_lifecycle.new_stream(
         message_id=answer.id,
         conversation_id=prompt.conversation_id,
         owner_id=user.id,
-        status="pending",
         model=model,
         node_id=svc.node_id,
-        heartbeat_at=utcnow(),
     )
     session.add(stream)
     await session.flush()
@@ -217,12 +213,13 @@ async def stop_stream(*, svc: Services, user: CurrentUser, stream_id: str) -> St
         return stream
     async with svc.db.write() as session:
         # The flag reaches the owner at its next flush even if the broker message is lost.
-        await session.execute(
-            update(Stream)
-            .where(Stream.id == stream_id, Stream.status.in_(ACTIVE))
-            .values(cancel_requested=True)
-        )
+        await stream_lifecycle.request_cancel(session, stream_id)
     await svc.engine.request_stop(stream)
+    threshold = utcnow() - dt.timedelta(seconds=svc.settings.node_stale_after_seconds)
+    # Its process is dead: no one would act on the flag until a sweep.
+    await jobs.end_orphan(
+        svc.db, svc.broker, stream_id=stream_id, owner=stream.node_id, threshold=threshold
+    )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STOP_WAIT_SECONDS
     while loop.time() < deadline:
@@ -243,6 +240,7 @@ async def retry_message(
     require_id(message_id, "messageId")
     chosen_model = clean_model(model)
     await svc.user_limits.count_send(user.subject)
+    accepting(svc)
     try:
         async with svc.db.write() as session:
             found = await owned_message(session, user.id, message_id, for_update=True)
@@ -251,13 +249,7 @@ async def retry_message(
             answer, conversation = found
             if answer.role != "assistant" or answer.reply_to_id is None:
                 raise InvalidInput("only an assistant answer can be retried", field="messageId")
-            active = await session.scalar(
-                select(Stream.id).where(
-                    Stream.conversation_id == conversation.id, Stream.status.in_(ACTIVE)
-                )
-            )
-            if active is not None:
-                raise Conflict("An answer is already being generated in this conversation")
+            ended = await clear_active(svc, session, conversation.id)
             svc.user_limits.refuse_running(user.subject, await running_answers(session, user.id))
             prompt = await session.get(Message, answer.reply_to_id)
             if prompt is None:
@@ -279,19 +271,18 @@ async def retry_message(
             answer.input_tokens = answer.output_tokens = 0
             answer.error_code = answer.error_message = None
             answer.model = chosen_model
-            stream = Stream(
+            stream = stream_lifecycle.new_stream(
                 message_id=answer.id,
                 conversation_id=conversation.id,
                 owner_id=user.id,
-                status="pending",
                 model=chosen_model,
                 node_id=svc.node_id,
-                heartbeat_at=utcnow(),
             )
             session.add(stream)
             conversation.updated_at = utcnow()
     except IntegrityError as exc:
-        raise Conflict("An answer is already being generated in this conversation") from exc
+        raise Conflict(BUSY) from exc
+    await announce(svc, ended)
     svc.engine.launch(
         stream_id=stream.id, message_id=answer.id, conversation_id=conversation.id, user_id=user.id
     )

@@ -41,6 +41,7 @@ from gql_api.providers.base import (
     ToolResultBlock,
     ToolUseBlock,
     Usage,
+    split_prefill,
 )
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -78,6 +79,11 @@ class AnthropicProvider:
             ]
         if request.system:
             kwargs["system"] = request.system
+        history = request.messages
+        prefill, skip_space = split_prefill(request.continue_from)
+        if prefill:
+            # Assistant prefill: the model writes on from the end of the saved answer.
+            history = [*history, ModelMessage(role="assistant", content=[TextBlock(prefill)])]
         tool_json: dict[int, list[str]] = {}
         tool_heads: dict[int, tuple[str, str]] = {}
         input_tokens = output_tokens = 0
@@ -88,7 +94,7 @@ class AnthropicProvider:
             async with self._client.messages.stream(
                 model=request.model,
                 max_tokens=request.max_tokens,
-                messages=to_anthropic_messages(request.messages),
+                messages=to_anthropic_messages(history),
                 **kwargs,
             ) as stream:
                 async for event in stream:
@@ -103,11 +109,15 @@ class AnthropicProvider:
                             tool_heads[event.index] = (block.id, block.name)
                             tool_json[event.index] = []
                         elif block.type == "text" and block.text:
-                            yield TextDelta(block.text)
+                            text, skip_space = _continued(block.text, skip_space)
+                            if text:
+                                yield TextDelta(text)
                     elif event.type == "content_block_delta":
                         delta = event.delta
                         if delta.type == "text_delta" and delta.text:
-                            yield TextDelta(delta.text)
+                            text, skip_space = _continued(delta.text, skip_space)
+                            if text:
+                                yield TextDelta(text)
                         elif delta.type == "input_json_delta" and event.index in tool_json:
                             tool_json[event.index].append(delta.partial_json)
                     elif event.type == "content_block_stop" and event.index in tool_heads:
@@ -144,6 +154,15 @@ class AnthropicProvider:
             )
         yield Usage(input_tokens, output_tokens)
         yield Finished(stop_reason or "end_turn")
+
+
+def _continued(text: str, skip_space: bool) -> tuple[str, bool]:
+    """The prefill lost its trailing whitespace, which the saved text keeps: the model's first
+    words bring their own, so it is dropped once instead of doubled."""
+    if not skip_space:
+        return text, False
+    rest = text.lstrip()
+    return rest, not rest
 
 
 def _input_total(usage: Any) -> int:

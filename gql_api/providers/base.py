@@ -62,6 +62,9 @@ class ModelRequest:
     messages: list[ModelMessage]
     max_tokens: int
     tools: list[ToolSpec] = field(default_factory=list)
+    # The answer so far, when an interrupted answer is continued: the provider asks the model to
+    # go on from it (assistant prefill where the API has it) and yields only what follows.
+    continue_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,8 @@ class ModelProvider(Protocol):
     `stream` is an async generator: `TextDelta`s and `ToolCall`s in order, then one `Usage`, then
     one `Finished`. Failures raise `gql_api.errors.ProviderError`, possibly after some deltas.
     Cancelling the consuming task, or closing the generator (wrap it in `contextlib.aclosing`),
-    closes the underlying request at once.
+    closes the underlying request at once. With `request.continue_from`, the deltas continue that
+    text and never repeat it.
     """
 
     name: str
@@ -119,3 +123,10 @@ def last_user_text(messages: list[ModelMessage]) -> str:
         if texts:
             return "\n".join(texts)
     return ""
+
+
+def split_prefill(continue_from: str) -> tuple[str, bool]:
+    """An assistant prefill without trailing whitespace (APIs refuse it), and whether the
+    model's continuation must lose its leading whitespace (the saved text already has it)."""
+    stripped = continue_from.rstrip()
+    return stripped, len(stripped) < len(continue_from)

@@ -7,6 +7,11 @@ make it misbehave on purpose:
 - `[demo:fail]`: after a few deltas, raise `ProviderError` with code `PROVIDER_OVERLOADED`.
 - `[demo:long]`: a much longer answer, about 2000 words.
 - `[demo:words=N]`: exactly N text deltas (word pieces) in a plain answer (not a tool turn).
+- `[demo:drop]`: after a few deltas, raise `PROVIDER_CONNECTION_LOST`, as a dropped connection
+  mid-answer does (only in a first attempt: a continuation goes on to the end).
+
+Continuing (`request.continue_from`): the same answer from the offset where that text ends, so
+an interrupted answer continued is the answer it would have been.
 
 When tools are offered it uses them like a real model would: an arithmetic expression
 ("calculate 2+3*4") calls `calculator`, the word "time" calls `current_time`; the turn then ends
@@ -22,7 +27,7 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from gql_api.errors import PROVIDER_OVERLOADED, ProviderError
+from gql_api.errors import PROVIDER_CONNECTION_LOST, PROVIDER_OVERLOADED, ProviderError
 from gql_api.providers.base import (
     Finished,
     MediaBlock,
@@ -39,7 +44,7 @@ from gql_api.providers.base import (
 )
 
 FAIL_AFTER_DELTAS = 3
-_MARKER = re.compile(r"\[demo:(fail|long|words=(\d+))\]", re.IGNORECASE)
+_MARKER = re.compile(r"\[demo:(fail|drop|long|words=(\d+))\]", re.IGNORECASE)
 _ARITHMETIC = re.compile(r"[-+(]*\d[\d.\s()*/%+-]*")
 _HAS_OPERATOR = re.compile(r"\d\s*\)*\s*(\*\*|[-+*/%])\s*[-+(]*\s*\d")
 _TIME = re.compile(r"\btime\b", re.IGNORECASE)
@@ -103,15 +108,19 @@ class DemoProvider:
         pieces = _pieces(answer)
         if words is not None and call is None and not has_results:
             pieces = pieces[:words]
-        fail_at = min(FAIL_AFTER_DELTAS, len(pieces)) if "fail" in markers else -1
+        if request.continue_from:
+            pieces = _pieces("".join(pieces)[len(request.continue_from) :])
+        fails = "fail" in markers or ("drop" in markers and not request.continue_from)
+        fail_at = min(FAIL_AFTER_DELTAS, len(pieces)) if fails else -1
+        error = _overloaded if "fail" in markers else _dropped
 
         for count, piece in enumerate(pieces):
             if count == fail_at:
-                raise _overloaded()
+                raise error()
             await asyncio.sleep(self._token_delay)
             yield TextDelta(piece)
         if fail_at == len(pieces):
-            raise _overloaded()
+            raise error()
         if call is not None:
             yield call
         yield Usage(_count_input(request), len(pieces))
@@ -122,6 +131,14 @@ def _overloaded() -> ProviderError:
     return ProviderError(
         "The demo model is overloaded (asked for by [demo:fail]). Try again.",
         code=PROVIDER_OVERLOADED,
+        retryable=True,
+    )
+
+
+def _dropped() -> ProviderError:
+    return ProviderError(
+        "The connection to the demo model dropped (asked for by [demo:drop]).",
+        code=PROVIDER_CONNECTION_LOST,
         retryable=True,
     )
 

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
-
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api import feeds
 from gql_api.broker import RESYNC, Broker
 from gql_api.db import Database
-from gql_api.errors import ProviderError
+from gql_api.errors import PROVIDER_CONNECTION_LOST, ProviderError
 from gql_api.metrics import Metrics
 from gql_api.providers.base import (
     Block,
@@ -34,41 +30,23 @@ from gql_api.providers.base import (
 from gql_api.settings import Settings
 from gql_api.storage.base import ObjectStore
 from gql_api.streams import events
+from gql_api.streams.endings import announce_finished, terminal_write
 from gql_api.streams.flusher import Flusher, StreamBuffer
+from gql_api.streams.generation import (
+    INTERRUPTED,
+    Generation,
+    HandedOff,
+    StreamGone,
+    continued_generation,
+)
 from gql_api.streams.history import StreamContext, load_context
-from gql_api.streams.snapshots import Snapshot, Transcript
+from gql_api.streams.snapshots import Snapshot
 from gql_api.tools import ToolRegistry
 from models.base import utcnow
-from models.conversations import Conversation
-from models.messages import Message
-from models.streams import ACTIVE, Stream
-from models.usage import add_usage
+from models.streams import Stream
 
 log = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 8
-MESSAGE_STATUS = {"completed": "complete"}  # other terminal stream states name the message's too
-
-
-class StreamGone(Exception):
-    """The stream's rows were deleted or taken over: stop without writing anything."""
-
-
-@dataclass
-class Generation:
-    stream_id: str
-    buf: StreamBuffer
-    conversation_id: str
-    user_id: str
-    task: asyncio.Task[None] | None = None
-    model: str | None = None
-    stop_reason: str | None = None  # "cancelled" (stop) or "interrupted" (shutdown, killed)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    finishing: bool = False  # its terminal state is being written: no more cancelling
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    transcript: Transcript = field(default_factory=Transcript)
-    requested_at: float | None = None  # monotonic, for the model's time to first token
-    first_text_at: float | None = None
 
 
 class StreamEngine:
@@ -93,11 +71,11 @@ class StreamEngine:
             node_id,
             interval=settings.flush_interval_ms / 1000,
             max_chars=settings.flush_max_bytes,
-            heartbeat_interval=settings.heartbeat_interval_seconds,
             on_signal=self._on_signal,
             on_flushed=self.metrics.flush_seconds.observe,
         )
         self._running: dict[str, Generation] = {}
+        self.accepting = True  # False while the process drains: no new answers here
         self._control: asyncio.Task[None] | None = None
         self.model_calls = 0  # provider invocations, for tests that prove replays never call it
 
@@ -106,13 +84,9 @@ class StreamEngine:
         self._control = asyncio.create_task(self._listen_control(), name="chatgql-control")
 
     async def close(self) -> None:
-        """Shutdown: running answers end as interrupted (retryable), with their text saved."""
-        while self._running:
-            for gen in list(self._running.values()):
-                self._cancel(gen, "interrupted")  # again each round: see _cancel
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.5):
-                    await asyncio.gather(*(g.done.wait() for g in list(self._running.values())))
+        """Shutdown: running answers end as interrupted (continuable), with their text saved."""
+        self.accepting = False
+        await self.interrupt_all()
         if self._control is not None:
             self._control.cancel()
             await asyncio.gather(self._control, return_exceptions=True)
@@ -122,10 +96,54 @@ class StreamEngine:
         self, *, stream_id: str, message_id: str, conversation_id: str, user_id: str
     ) -> None:
         buf = StreamBuffer(stream_id=stream_id, message_id=message_id)
-        gen = Generation(stream_id, buf=buf, conversation_id=conversation_id, user_id=user_id)
-        self._running[stream_id] = gen
-        self.flusher.track(buf)
-        gen.task = asyncio.create_task(self._generate(gen), name=f"chatgql-stream-{stream_id}")
+        self._start(
+            Generation(stream_id, buf=buf, conversation_id=conversation_id, user_id=user_id)
+        )
+
+    async def resume(self, stream_id: str) -> bool:
+        """Continue an answer this process has just taken on (stream_lifecycle.take_over or
+        reopen): from its saved text, with seq and offset going on where they stopped."""
+        if stream_id in self._running:
+            return False
+        gen = await continued_generation(self._db, stream_id, self.node_id)
+        if gen is None:
+            return False
+        self._start(gen)
+        return True
+
+    def _start(self, gen: Generation) -> None:
+        self._running[gen.stream_id] = gen
+        self.flusher.track(gen.buf)
+        gen.task = asyncio.create_task(self._generate(gen), name=f"chatgql-stream-{gen.stream_id}")
+
+    async def settle(self, timeout: float) -> bool:
+        """Wait up to `timeout` for the running answers to end; True when none is left."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._running:
+                    await asyncio.gather(*(g.done.wait() for g in list(self._running.values())))
+        return not self._running
+
+    async def hand_off(self) -> list[str]:
+        """Stop every running answer with its text saved, left for another process."""
+        handed = list(self._running)
+        await self._stop_all("handoff")
+        return handed
+
+    async def interrupt_all(self) -> None:
+        """End every running answer interrupted (continuable later), its text saved."""
+        await self._stop_all("interrupted")
+
+    async def _stop_all(self, reason: str) -> None:
+        while self._running:
+            for gen in list(self._running.values()):
+                self._cancel(gen, reason)  # again each round: see _cancel
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await asyncio.gather(*(g.done.wait() for g in list(self._running.values())))
+
+    def running_ids(self) -> list[str]:
+        return list(self._running)
 
     @property
     def active(self) -> int:
@@ -232,12 +250,14 @@ class StreamEngine:
             except asyncio.CancelledError:
                 if gen.stop_reason == "gone":
                     raise StreamGone() from None
+                if gen.stop_reason == "handoff":
+                    raise HandedOff() from None
                 status = gen.stop_reason or "interrupted"
                 if status == "interrupted":
-                    error = ("INTERRUPTED", "Generation was interrupted before it finished")
+                    error = INTERRUPTED
             except ProviderError as exc:
                 status, error = "failed", (exc.code, exc.message)
-            except StreamGone:
+            except (StreamGone, HandedOff):
                 raise
             except Exception:
                 log.exception("generation of stream %s failed", gen.stream_id)
@@ -249,6 +269,15 @@ class StreamEngine:
             log.info("stream %s was removed or taken over; stopped", gen.stream_id)
             # Subscribers that joined from this generation's memory learn what became of it.
             await self._publish(gen.buf, events.gone())
+        except HandedOff:
+            # Saved, and left active: a live process continues it (its sweeper sees this node
+            # stopped). Watchers elsewhere see a pause; those here reconnect elsewhere.
+            try:
+                await self.flusher.flush()
+            except Exception:
+                # What was not saved is generated again by the process that continues it.
+                log.warning("could not save stream %s before handing it off", gen.stream_id)
+            log.info("stream %s handed off to another process", gen.stream_id)
         except Exception:
             log.exception("could not finish stream %s", gen.stream_id)
         finally:
@@ -257,10 +286,12 @@ class StreamEngine:
             gen.done.set()
 
     async def _produce(self, gen: Generation, ctx: StreamContext) -> None:
-        buf = gen.buf
         messages = list(ctx.history)
         enabled = list(ctx.user.tools_enabled or [])
         tools = self._tools.specs(enabled) if enabled else []
+        # Text of the current model turn, a continued answer's saved text included.
+        text: list[str] = [gen.prefill] if gen.prefill else []
+        gen.prefill = ""
         for _ in range(MAX_TOOL_ROUNDS):
             request = ModelRequest(
                 model=ctx.model,
@@ -269,36 +300,7 @@ class StreamEngine:
                 max_tokens=self._settings.max_output_tokens,
                 tools=tools,
             )
-            self.model_calls += 1
-            gen.requested_at = gen.requested_at or time.monotonic()
-            text: list[str] = []
-            calls: list[tuple[ToolCall, dict[str, Any]]] = []
-            stop_reason = "end_turn"
-            async with contextlib.aclosing(self._provider.stream(request)) as stream:
-                async for event in stream:
-                    if isinstance(event, TextDelta) and event.text:
-                        self._count_text(gen)
-                        seq, offset = buf.add_text(event.text)
-                        gen.transcript.append(event.text)
-                        text.append(event.text)
-                        await self._publish(buf, events.delta(seq, offset, event.text))
-                        self.flusher.added(buf)
-                    elif isinstance(event, ToolCall):
-                        part = {
-                            "type": "tool_call",
-                            "id": event.id,
-                            "name": event.name,
-                            "input": event.input,
-                            "offset": buf.length,
-                            "started_at": utcnow().isoformat(),
-                        }
-                        calls.append((event, part))
-                        await self._update_part(buf, part)
-                    elif isinstance(event, Usage):
-                        gen.input_tokens += event.input_tokens
-                        gen.output_tokens += event.output_tokens
-                    elif isinstance(event, Finished):
-                        stop_reason = event.stop_reason
+            calls, stop_reason = await self._turn(gen, request, text)
             if stop_reason != "tool_use" or not calls:
                 return
             results: list[Block] = []
@@ -309,7 +311,7 @@ class StreamEngine:
                     is_error=outcome.is_error,
                     finished_at=utcnow().isoformat(),
                 )
-                await self._update_part(buf, part)
+                await self._update_part(gen.buf, part)
                 results.append(ToolResultBlock(call.id, outcome.content, outcome.is_error))
             said: list[Block] = [TextBlock("".join(text))] if "".join(text).strip() else []
             uses = [ToolUseBlock(c.id, c.name, c.input) for c, _ in calls]
@@ -317,6 +319,56 @@ class StreamEngine:
                 ModelMessage(role="assistant", content=[*said, *uses]),
                 ModelMessage(role="user", content=results),
             ]
+            text = []
+
+    async def _turn(
+        self, gen: Generation, request: ModelRequest, text: list[str]
+    ) -> tuple[list[tuple[ToolCall, dict[str, Any]]], str]:
+        """One model turn; a connection dropped mid-answer is continued from the text so far."""
+        while True:
+            calls: list[tuple[ToolCall, dict[str, Any]]] = []
+            stop_reason = "end_turn"
+            self.model_calls += 1
+            gen.requested_at = gen.requested_at or time.monotonic()
+            continued = replace(request, continue_from="".join(text))
+            try:
+                async with contextlib.aclosing(self._provider.stream(continued)) as stream:
+                    async for event in stream:
+                        if isinstance(event, TextDelta) and event.text:
+                            await self._add_text(gen, event.text)
+                            text.append(event.text)
+                        elif isinstance(event, ToolCall):
+                            part = {
+                                "type": "tool_call",
+                                "id": event.id,
+                                "name": event.name,
+                                "input": event.input,
+                                "offset": gen.buf.length,
+                                "started_at": utcnow().isoformat(),
+                            }
+                            calls.append((event, part))
+                            await self._update_part(gen.buf, part)
+                        elif isinstance(event, Usage):
+                            gen.input_tokens += event.input_tokens
+                            gen.output_tokens += event.output_tokens
+                        elif isinstance(event, Finished):
+                            stop_reason = event.stop_reason
+                return calls, stop_reason
+            except ProviderError as exc:
+                settings = self._settings
+                lost = exc.code == PROVIDER_CONNECTION_LOST and not calls
+                if not (lost and settings.auto_continue and gen.drops < settings.max_continuations):
+                    raise
+                gen.drops += 1
+                log.info("stream %s: provider connection lost; continuing", gen.stream_id)
+                await asyncio.sleep(min(0.1 * 2**gen.drops, 2.0))
+
+    async def _add_text(self, gen: Generation, text: str) -> None:
+        self._count_text(gen)
+        seq, offset = gen.buf.add_text(text)
+        gen.transcript.append(text)
+        await self._publish(gen.buf, events.delta(seq, offset, text))
+        self.flusher.added(gen.buf)
 
     def _count_text(self, gen: Generation) -> None:
         self.metrics.deltas.inc()
@@ -349,49 +401,14 @@ class StreamEngine:
     async def _finish(self, gen: Generation, status: str, error: tuple[str, str] | None) -> None:
         buf = gen.buf
         code, text = error or (None, None)
-        now = utcnow()
-
-        async def write_terminal(session: AsyncSession) -> None:
-            await session.execute(
-                update(Stream)
-                .where(Stream.id == buf.stream_id, Stream.status.in_(ACTIVE))
-                .values(status=status, finished_at=now, error_code=code, error_message=text)
-            )
-            await session.execute(
-                update(Message)
-                .where(Message.id == buf.message_id)
-                .values(
-                    status=MESSAGE_STATUS.get(status, status),
-                    model=gen.model,
-                    input_tokens=gen.input_tokens,
-                    output_tokens=gen.output_tokens,
-                    error_code=code,
-                    error_message=text,
-                    parts=list(buf.parts),
-                )
-            )
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.id == gen.conversation_id)
-                .values(updated_at=now)
-            )
-            if gen.model and (gen.input_tokens or gen.output_tokens):
-                await add_usage(
-                    session,
-                    user_id=gen.user_id,
-                    day=now.astimezone(dt.UTC).date(),
-                    model=gen.model,
-                    input_tokens=gen.input_tokens,
-                    output_tokens=gen.output_tokens,
-                )
-
+        write_terminal = terminal_write(gen, self.node_id, status, error, utcnow())
         for attempt in range(5):
             try:
                 await self.flusher.finish(buf, write_terminal)
                 break
             except Exception:
                 if attempt == 4:
-                    raise  # the sweeper marks it interrupted once its heartbeat goes stale
+                    raise  # left active: a sweeper picks it up (nodes.lost)
                 await asyncio.sleep(0.2 * 2**attempt)
         if buf.gone:
             raise StreamGone()
@@ -406,21 +423,3 @@ class StreamEngine:
         )
         await self._publish(buf, end)
         await announce_finished(self._db, self._broker, gen.user_id, buf.stream_id)
-
-
-async def announce_finished(db: Database, broker: Broker, user_id: str, stream_id: str) -> None:
-    """Tell the owner's feeds that a stream ended, with the final message."""
-    async with db.read() as session:
-        stream = await session.get(Stream, stream_id)
-        message = await session.get(Message, stream.message_id) if stream else None
-    if stream is None or message is None:
-        return
-    await feeds.user_event(db, broker, user_id, "stream.finished", stream=feeds.row_to_json(stream))
-    await feeds.conversation_event(
-        db,
-        broker,
-        user_id,
-        message.conversation_id,
-        "message.updated",
-        message=feeds.row_to_json(message),
-    )

@@ -19,11 +19,13 @@ from sqlalchemy import JSON, Table, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api.db import Database
-from models.base import UTCDateTime, utcnow
+from models import stream_lifecycle
+from models.base import utcnow
 from models.messages import Message
 from models.streams import ACTIVE, Stream, StreamChunk
 
 log = logging.getLogger(__name__)
+CHECK_SECONDS = 2.0
 
 
 @dataclass
@@ -99,19 +101,8 @@ async def write_progress(
                 messages[-1]["new_parts"] = parts
         commits.append((buf, count, len(text), seq, length, parts))
     if streams:
-        # Core statements on the tables: executemany, one round trip for all the streams.
-        table = cast(Table, Stream.__table__)
-        await session.execute(
-            update(table)
-            .where(table.c.id == bindparam("sid"))
-            .values(
-                status="streaming",
-                last_seq=bindparam("new_seq"),
-                length=bindparam("new_length"),
-                heartbeat_at=bindparam("now", type_=UTCDateTime),
-            ),
-            streams,
-        )
+        # A Core statement on the table: executemany, one round trip for all the streams.
+        await session.execute(stream_lifecycle.progress_statement(), streams)
     if chunks:
         await session.execute(insert(cast(Table, StreamChunk.__table__)), chunks)
     for with_parts in (False, True):
@@ -147,7 +138,6 @@ class Flusher:
         *,
         interval: float,
         max_chars: int,
-        heartbeat_interval: float,
         on_signal: Callable[[StreamBuffer], None],
         on_flushed: Callable[[float], None] | None = None,
     ) -> None:
@@ -157,7 +147,6 @@ class Flusher:
         self._node_id = node_id
         self._interval = interval
         self._max_chars = max_chars
-        self._heartbeat_interval = heartbeat_interval
         self._buffers: dict[str, StreamBuffer] = {}
         self._finishing: list[
             tuple[StreamBuffer, Callable[[AsyncSession], Awaitable[None]], asyncio.Future[None]]
@@ -196,28 +185,30 @@ class Flusher:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        last_beat = loop.time()
+        last_check = loop.time()
         while True:
             # Not asyncio.wait_for: on 3.11 it can swallow the cancellation that close() sends.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._interval):
                     await self._wake.wait()
             self._wake.clear()
-            beat = loop.time() - last_beat >= self._heartbeat_interval
+            # Now and then every stream is written, not only those with new text: one waiting
+            # for its model (or a tool) still learns that it was stopped, deleted or taken over.
+            check = loop.time() - last_check >= max(CHECK_SECONDS, self._interval)
             try:
-                await self.flush(heartbeat=beat)
-                if beat:
-                    last_beat = loop.time()
+                await self.flush(check=check)
+                if check:
+                    last_check = loop.time()
             except Exception:
                 # The database may be briefly unavailable; buffers are kept and retried.
                 log.warning("flush failed; will retry", exc_info=True)
 
-    async def flush(self, *, heartbeat: bool = False) -> None:
+    async def flush(self, *, check: bool = False) -> None:
         async with self._lock:
             finishing, self._finishing = self._finishing, []
             ending = {buf.stream_id for buf, _, _ in finishing}
             buffers = [
-                b for b in self._buffers.values() if b.dirty or heartbeat or b.stream_id in ending
+                b for b in self._buffers.values() if b.dirty or check or b.stream_id in ending
             ]
             if not buffers:
                 return
@@ -251,7 +242,7 @@ class Flusher:
         """Write a buffer's last text and its terminal state in the next flush transaction.
 
         Streams finishing together share one transaction, and a finishing stream stays tracked
-        (so its heartbeat goes on) until its terminal state is committed.
+        until its terminal state is committed.
         """
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._finishing.append((buf, write_terminal, done))
