@@ -26,6 +26,7 @@ from gql_api.storage import make_store
 from gql_api.streams.engine import StreamEngine
 from gql_api.tools import ToolRegistry
 from gql_api.user_limits import UserLimits
+from gql_api.tools.mcp_client import ConnectionLimits, McpPool
 
 log = logging.getLogger("chatgql")
 # Names the tasks of the periodic jobs (sweeper, cleanups), so that code can tell them apart.
@@ -70,6 +71,19 @@ class ServiceSources:
         return stats.delivered, stats.reconnects
 
 
+def make_tools(settings: Settings) -> ToolRegistry:
+    limits = ConnectionLimits(
+        connect_timeout=settings.mcp_connect_timeout_seconds,
+        idle_seconds=settings.mcp_idle_seconds,
+    )
+    return ToolRegistry(
+        servers=settings.mcp_servers,
+        pool=McpPool(limits),
+        call_timeout=settings.mcp_call_timeout_seconds,
+        max_result_chars=settings.mcp_max_result_chars,
+    )
+
+
 def new_node_id() -> str:
     """Names this process in stream rows, so others can reach it (stop) or sweep it (crash)."""
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -92,7 +106,8 @@ async def build_services(
         close_provider = getattr(provider, "close", None)
         if close_provider is not None:
             stack.push_async_callback(close_provider)
-        tools = ToolRegistry()
+        tools = make_tools(settings)
+        stack.push_async_callback(tools.close)
         persisted = make_persisted_documents(settings)
         stack.push_async_callback(persisted.close)
         node_id = new_node_id()

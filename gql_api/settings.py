@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gql_api.tools.mcp_config import McpServerConfig, check_unique
+
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
 
 
@@ -68,6 +70,15 @@ class Settings(BaseSettings):
     cleanup_interval_seconds: float = 300.0
     # How long `activity(after:)` can replay; older cursors get FeedResync.
     feed_retention_seconds: float = 6 * 3600
+
+    # Tools: rounds of tool calls per answer (the last round offers none, so the model answers);
+    # MCP servers for everyone (a JSON list, see the README) and the limits of their calls.
+    tool_max_rounds: int = Field(default=8, ge=1)
+    mcp_servers: list[McpServerConfig] = []
+    mcp_call_timeout_seconds: float = 60.0
+    mcp_connect_timeout_seconds: float = 10.0
+    mcp_idle_seconds: float = 300.0
+    mcp_max_result_chars: int = Field(default=20_000, ge=200)
 
     # GraphQL limits
     max_query_depth: int = 12
@@ -144,6 +155,11 @@ class Settings(BaseSettings):
     persisted_queries_max_bytes: int = 16 * 1024 * 1024
     persisted_queries_ttl_seconds: int = 24 * 3600
     trusted_documents: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_mcp(self) -> Settings:
+        check_unique(self.mcp_servers)
+        return self
 
     @model_validator(mode="after")
     def _check_cors(self) -> Settings:

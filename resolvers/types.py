@@ -106,13 +106,34 @@ class TextPart:
     text: str
 
 
+@strawberry.enum
+class ToolCallState(Enum):
+    RUNNING = "running"
+    PENDING_APPROVAL = "pending_approval"
+    DONE = "done"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+
+
+@strawberry.type
+class ToolImage:
+    media_type: str
+    data: str = strawberry.field(description="The image bytes, base64.")
+
+
 @strawberry.type
 class ToolCallPart:
     id: str
-    name: str
+    name: str = strawberry.field(description="The tool's name as the model called it.")
     input: JSON
-    result: str | None
+    state: ToolCallState
+    server: str | None = strawberry.field(description="The MCP server; null for a built-in.")
+    tool: str = strawberry.field(description="The tool's own name (on its server).")
+    result: str | None = strawberry.field(description="Text of the result, as the model read it.")
     is_error: bool
+    structured_content: JSON | None
+    images: list[ToolImage]
+    truncated: bool = strawberry.field(description="The result was cut at the size limit.")
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
 
@@ -123,12 +144,22 @@ MessagePart = Annotated[TextPart | ToolCallPart, strawberry.union("MessagePart")
 def part_from_json(part: dict[str, Any]) -> TextPart | ToolCallPart:
     if part.get("type") == "tool_call":
         started, finished = part.get("started_at"), part.get("finished_at")
+        state = part.get("state") or ("done" if "result" in part else "running")
         return ToolCallPart(
             id=part.get("id", ""),
             name=part.get("name", ""),
             input=part.get("input", {}),
+            state=ToolCallState(state),
+            server=part.get("server"),
+            tool=part.get("tool") or part.get("name", ""),
             result=part.get("result"),
             is_error=bool(part.get("is_error", False)),
+            structured_content=part.get("structured"),
+            images=[
+                ToolImage(media_type=i.get("media_type", ""), data=i.get("data", ""))
+                for i in part.get("images") or []
+            ],
+            truncated=bool(part.get("truncated", False)),
             started_at=dt.datetime.fromisoformat(started) if started else None,
             finished_at=dt.datetime.fromisoformat(finished) if finished else None,
         )

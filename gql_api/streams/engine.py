@@ -27,7 +27,6 @@ from gql_api.providers.base import (
     TextBlock,
     TextDelta,
     ToolCall,
-    ToolResultBlock,
     ToolUseBlock,
     Usage,
 )
@@ -37,6 +36,7 @@ from gql_api.streams import events
 from gql_api.streams.flusher import Flusher, StreamBuffer
 from gql_api.streams.history import StreamContext, load_context
 from gql_api.streams.snapshots import Snapshot, Transcript
+from gql_api.streams.tool_calls import call_part, run_calls
 from gql_api.tools import ToolRegistry
 from models.base import utcnow
 from models.conversations import Conversation
@@ -45,7 +45,6 @@ from models.streams import ACTIVE, Stream
 from models.usage import add_usage
 
 log = logging.getLogger(__name__)
-MAX_TOOL_ROUNDS = 8
 MESSAGE_STATUS = {"completed": "complete"}  # other terminal stream states name the message's too
 
 
@@ -260,14 +259,16 @@ class StreamEngine:
         buf = gen.buf
         messages = list(ctx.history)
         enabled = list(ctx.user.tools_enabled or [])
-        tools = self._tools.specs(enabled) if enabled else []
-        for _ in range(MAX_TOOL_ROUNDS):
+        toolset = await self._tools.toolset(gen.user_id, enabled)
+        rounds = self._settings.tool_max_rounds
+        for round in range(rounds):
             request = ModelRequest(
                 model=ctx.model,
                 system=ctx.system,
                 messages=messages,
                 max_tokens=self._settings.max_output_tokens,
-                tools=tools,
+                # The last round offers no tools: the model has to answer with what it has.
+                tools=toolset.specs if round < rounds - 1 else [],
             )
             self.model_calls += 1
             gen.requested_at = gen.requested_at or time.monotonic()
@@ -284,14 +285,7 @@ class StreamEngine:
                         await self._publish(buf, events.delta(seq, offset, event.text))
                         self.flusher.added(buf)
                     elif isinstance(event, ToolCall):
-                        part = {
-                            "type": "tool_call",
-                            "id": event.id,
-                            "name": event.name,
-                            "input": event.input,
-                            "offset": buf.length,
-                            "started_at": utcnow().isoformat(),
-                        }
+                        part = call_part(event, toolset, buf.length)
                         calls.append((event, part))
                         await self._update_part(buf, part)
                     elif isinstance(event, Usage):
@@ -302,15 +296,12 @@ class StreamEngine:
             if stop_reason != "tool_use" or not calls:
                 return
             results: list[Block] = []
-            for call, part in calls:
-                outcome = await self._tools.run(call.name, call.input)
-                part.update(
-                    result=outcome.content,
-                    is_error=outcome.is_error,
-                    finished_at=utcnow().isoformat(),
-                )
-                await self._update_part(buf, part)
-                results.append(ToolResultBlock(call.id, outcome.content, outcome.is_error))
+            results += await run_calls(
+                toolset,
+                calls,
+                record=lambda part: self._record_part(buf, part),
+                publish=lambda part: self._publish_part(buf, part),
+            )
             said: list[Block] = [TextBlock("".join(text))] if "".join(text).strip() else []
             uses = [ToolUseBlock(c.id, c.name, c.input) for c, _ in calls]
             messages += [
@@ -331,13 +322,20 @@ class StreamEngine:
             self.metrics.answer_finished(gen.output_tokens, seconds)
 
     async def _update_part(self, buf: StreamBuffer, part: dict[str, Any]) -> None:
+        self._record_part(buf, part)
+        await self._publish_part(buf, part)
+
+    async def _publish_part(self, buf: StreamBuffer, part: dict[str, Any]) -> None:
+        await self._publish(buf, events.tool(buf.seq, buf.length, dict(part)))
+
+    @staticmethod
+    def _record_part(buf: StreamBuffer, part: dict[str, Any]) -> None:
         index = next((i for i, p in enumerate(buf.parts) if p["id"] == part["id"]), None)
         if index is None:
             buf.parts.append(dict(part))
         else:
             buf.parts[index] = dict(part)
         buf.parts_dirty = True
-        await self._publish(buf, events.tool(buf.seq, buf.length, dict(part)))
 
     async def _publish(self, buf: StreamBuffer, event: dict[str, Any]) -> None:
         try:
