@@ -75,6 +75,7 @@ def make_tools(settings: Settings) -> ToolRegistry:
     limits = ConnectionLimits(
         connect_timeout=settings.mcp_connect_timeout_seconds,
         idle_seconds=settings.mcp_idle_seconds,
+        ping_interval=settings.mcp_ping_seconds,
     )
     return ToolRegistry(
         servers=settings.mcp_servers,

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     mcp_call_timeout_seconds: float = 60.0
     mcp_connect_timeout_seconds: float = 10.0
     mcp_idle_seconds: float = 300.0
+    mcp_ping_seconds: float = 5.0
     mcp_max_result_chars: int = Field(default=20_000, ge=200)
 
     # GraphQL limits

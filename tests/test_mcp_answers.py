@@ -1,0 +1,169 @@
+"""Answers that call MCP tools, end to end: a real API server, the demo model, a real FastMCP
+server over stdio. The call and its result are stored in the message's parts and streamed as
+tool events; a stop mid-call cancels it; the round cap holds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gql_api.settings import Settings
+from tests.conftest import make_settings
+from tests.mcp_support import stdio_server
+from tests.streaming import new_conversation, send, wait_finished
+from tests.support import ApiServer, start_api, subscribe_all
+
+pytestmark = pytest.mark.asyncio
+
+PARTS = """query($m: ID!) { message(id: $m) { content status
+  parts { __typename ... on TextPart { text }
+    ... on ToolCallPart { id name server tool state input result isError structuredContent
+      truncated images { mediaType data } } } } }"""
+TOOL_EVENTS = """subscription($s: ID!, $o: Int!) { streamEvents(streamId: $s, offset: $o) {
+  __typename
+  ... on StreamSnapshot { text toolCalls { id state result } }
+  ... on StreamDelta { text }
+  ... on StreamToolCall { toolCall { id name server tool state result } }
+  ... on StreamEnd { status } } }"""
+PREFS = "mutation($t: [String!]) { updatePreferences(input: {toolsEnabled: $t}) { id } }"
+
+
+def mcp_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    return make_settings(
+        tmp_path,
+        database_url,
+        mcp_servers=[stdio_server("local")],
+        mcp_connect_timeout_seconds=60.0,
+        mcp_ping_seconds=0.5,
+        **overrides,
+    )
+
+
+def marker(tool: str, arguments: dict[str, Any] | None = None) -> str:
+    return f"[demo:tool={tool} {json.dumps(arguments or {})}]"
+
+
+async def answer(api: ApiServer, text: str, user: str = "alice") -> tuple[str, dict[str, Any]]:
+    conversation = await new_conversation(api, user)
+    sent = await send(api, conversation, text, user=user)
+    stream_id = sent["stream"]["id"]
+    await wait_finished(api, stream_id, user=user)
+    message = (await api.gql(PARTS, {"m": sent["assistantMessage"]["id"]}, user=user))["message"]
+    return stream_id, message
+
+
+def tool_parts(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in message["parts"] if p["__typename"] == "ToolCallPart"]
+
+
+async def test_an_mcp_tool_call_is_stored_streamed_and_answered_from(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with start_api(mcp_settings(tmp_path, database_url)) as api:
+        await api.gql(PREFS, {"t": ["local", "calculator"]})
+        conversation = await new_conversation(api)
+        sent = await send(api, conversation, "Say it back " + marker("local__echo", {"text": "hi"}))
+        stream_id = sent["stream"]["id"]
+        async with api.ws() as ws:
+            events = await subscribe_all(ws, TOOL_EVENTS, {"s": stream_id, "o": 0})
+        items = [e["streamEvents"] for e in events]
+        assert items[-1] == {"__typename": "StreamEnd", "status": "COMPLETED"}
+        seen = [
+            (t["toolCall"]["state"], t["toolCall"]["result"])
+            for t in items
+            if t["__typename"] == "StreamToolCall"
+        ]
+        snapshot_states = [(c["state"], c["result"]) for c in items[0]["toolCalls"]]
+        # Each state of the call reaches the watcher exactly once (snapshot or event).
+        states = snapshot_states + seen
+        assert sorted(s for s, _ in states) in (["DONE", "RUNNING"], ["DONE"])
+        assert ("DONE", "echo: hi") in states
+        message = (await api.gql(PARTS, {"m": sent["assistantMessage"]["id"]}))["message"]
+        [part] = tool_parts(message)
+        assert part["server"] == "local" and part["tool"] == "echo"
+        assert part["name"] == "local__echo" and part["input"] == {"text": "hi"}
+        assert (part["state"], part["result"], part["isError"]) == ("DONE", "echo: hi", False)
+        # The model's answer quotes the result once; the result is stored in one part.
+        assert message["content"].count("echo: hi") == 1
+
+
+async def test_errors_images_structured_content_and_schema_checks_reach_the_parts(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with start_api(mcp_settings(tmp_path, database_url)) as api:
+        await api.gql(PREFS, {"t": ["local"]})
+        text = " ".join(
+            [
+                marker("local__fail"),
+                marker("local__picture"),
+                marker("local__add", {"a": 2, "b": 40}),
+                marker("local__echo", {"text": 7}),  # not a string: refused before the call
+            ]
+        )
+        _, message = await answer(api, text)
+        assert message["status"] == "COMPLETE"
+        fail, picture, add, echo = tool_parts(message)
+        assert fail["isError"] and "always fails" in fail["result"]
+        assert picture["images"][0]["mediaType"] == "image/png" and not picture["isError"]
+        assert add["structuredContent"] in ({"result": {"sum": 42}}, {"sum": 42})
+        assert echo["isError"] and "schema" in echo["result"]
+
+
+async def test_stop_during_a_tool_call_cancels_it_and_keeps_the_connection(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with start_api(mcp_settings(tmp_path, database_url)) as api:
+        await api.gql(PREFS, {"t": ["local"]})
+        for _ in range(3):
+            conversation = await new_conversation(api)
+            sent = await send(api, conversation, marker("local__slow", {"seconds": 60}))
+            stream_id, message_id = sent["stream"]["id"], sent["assistantMessage"]["id"]
+            async with asyncio.timeout(60):
+                while True:
+                    parts = tool_parts((await api.gql(PARTS, {"m": message_id}))["message"])
+                    if parts and parts[0]["state"] == "RUNNING":
+                        break
+                    await asyncio.sleep(0.05)
+            stop = "mutation($s: ID!) { stopStream(id: $s) { status } }"
+            stopped = await api.gql(stop, {"s": stream_id})
+            assert stopped["stopStream"]["status"] == "CANCELLED"
+            message = (await api.gql(PARTS, {"m": message_id}))["message"]
+            [part] = tool_parts(message)
+            assert part["state"] == "CANCELLED" and part["result"] is None
+            assert message["status"] == "CANCELLED"
+        # The server was not restarted for the next answer: only the pending call was cancelled.
+        _, message = await answer(api, marker("local__echo", {"text": "still here"}))
+        assert tool_parts(message)[0]["result"] == "echo: still here"
+        connection = api.services.tools.connection(
+            await user_id(api), api.services.settings.mcp_servers[0]
+        )
+        assert connection.connects == 1
+
+
+async def test_tool_rounds_are_capped_and_the_last_round_answers(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with start_api(mcp_settings(tmp_path, database_url, tool_max_rounds=3)) as api:
+        await api.gql(PREFS, {"t": ["local"]})
+        _, message = await answer(api, "[demo:again] " + marker("local__echo", {"text": "loop"}))
+        assert message["status"] == "COMPLETE"
+        assert len(tool_parts(message)) == 2  # rounds 1 and 2 call; round 3 has no tools
+
+
+async def test_an_unavailable_server_leaves_its_tools_out_and_the_answer_goes_on(
+    tmp_path: Path, database_url: str
+) -> None:
+    broken = stdio_server("broken", command="/nonexistent/mcp-server", args=[])
+    settings = make_settings(tmp_path, database_url, mcp_servers=[broken])
+    async with start_api(settings) as api:
+        await api.gql(PREFS, {"t": ["broken"]})
+        _, message = await answer(api, "Hello " + marker("broken__echo", {"text": "x"}))
+        assert message["status"] == "COMPLETE" and tool_parts(message) == []
+
+
+async def user_id(api: ApiServer) -> str:
+    return str((await api.gql("{ me { id } }"))["me"]["id"])
