@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     # Tools: rounds of tool calls per answer (the last round offers none, so the model answers);
     # MCP servers for everyone (a JSON list, see the README) and the limits of their calls.
     tool_max_rounds: int = Field(default=8, ge=1)
+    tool_approval_timeout_seconds: float = 300.0  # an undecided call is denied then
     mcp_servers: list[McpServerConfig] = []
     mcp_call_timeout_seconds: float = 60.0
     mcp_connect_timeout_seconds: float = 10.0

@@ -7,6 +7,7 @@ from models.feed_events import FeedCursor, FeedEvent
 from models.messages import Message, MessageVersion
 from models.projects import Project
 from models.streams import Stream, StreamChunk
+from models.tool_approvals import ToolApproval
 from models.usage import UsageDay
 from models.users import User
 
@@ -21,6 +22,7 @@ __all__ = [
     "Project",
     "Stream",
     "StreamChunk",
+    "ToolApproval",
     "UsageDay",
     "User",
 ]

@@ -33,14 +33,12 @@ PREFS = "mutation($t: [String!]) { updatePreferences(input: {toolsEnabled: $t}) 
 
 
 def mcp_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
-    return make_settings(
-        tmp_path,
-        database_url,
-        mcp_servers=[stdio_server("local")],
-        mcp_connect_timeout_seconds=60.0,
-        mcp_ping_seconds=0.5,
-        **overrides,
-    )
+    values: dict[str, object] = {
+        "mcp_servers": [stdio_server("local")],
+        "mcp_connect_timeout_seconds": 60.0,
+        "mcp_ping_seconds": 0.5,
+    }
+    return make_settings(tmp_path, database_url, **{**values, **overrides})
 
 
 def marker(tool: str, arguments: dict[str, Any] | None = None) -> str:

@@ -38,10 +38,12 @@ from gql_api.streams.history import StreamContext, load_context
 from gql_api.streams.snapshots import Snapshot, Transcript
 from gql_api.streams.tool_calls import call_part, run_calls
 from gql_api.tools import ToolRegistry
+from gql_api.tools.approval import Approvals
 from models.base import utcnow
 from models.conversations import Conversation
 from models.messages import Message
 from models.streams import ACTIVE, Stream
+from models.tool_approvals import remembered
 from models.usage import add_usage
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ class StreamEngine:
             on_flushed=self.metrics.flush_seconds.observe,
         )
         self._running: dict[str, Generation] = {}
+        self.approvals = Approvals()
         self._control: asyncio.Task[None] | None = None
         self.model_calls = 0  # provider invocations, for tests that prove replays never call it
 
@@ -209,6 +212,12 @@ class StreamEngine:
                             # A subscriber found a gap between its snapshot and the live
                             # deltas: write now rather than at the next tick.
                             self.flusher.flush_soon()
+                        elif kind == "decide":
+                            self.decide(
+                                str(message.get("stream_id")),
+                                str(message.get("call_id")),
+                                message.get("approve") is True,
+                            )
                         elif kind == "stop":
                             gen = self._running.get(str(message.get("stream_id")))
                             if gen is not None:
@@ -259,7 +268,9 @@ class StreamEngine:
         buf = gen.buf
         messages = list(ctx.history)
         enabled = list(ctx.user.tools_enabled or [])
-        toolset = await self._tools.toolset(gen.user_id, enabled)
+        toolset = await self._tools.toolset(
+            gen.user_id, enabled, await self._remembered(gen.user_id) if enabled else {}
+        )
         rounds = self._settings.tool_max_rounds
         for round in range(rounds):
             request = ModelRequest(
@@ -301,6 +312,7 @@ class StreamEngine:
                 calls,
                 record=lambda part: self._record_part(buf, part),
                 publish=lambda part: self._publish_part(buf, part),
+                ask=lambda part: self._ask_approval(buf, part),
             )
             said: list[Block] = [TextBlock("".join(text))] if "".join(text).strip() else []
             uses = [ToolUseBlock(c.id, c.name, c.input) for c, _ in calls]
@@ -320,6 +332,26 @@ class StreamEngine:
         if gen.first_text_at is not None:
             seconds = time.monotonic() - gen.first_text_at
             self.metrics.answer_finished(gen.output_tokens, seconds)
+
+    async def _remembered(self, user_id: str) -> dict[tuple[str, str], str]:
+        async with self._db.read() as session:
+            return await remembered(session, user_id)
+
+    async def _ask_approval(self, buf: StreamBuffer, part: dict[str, Any]) -> bool:
+        """Pause on a call until the user decides (from any process); no decision is a no."""
+        part["state"] = "pending_approval"
+        self._record_part(buf, part)
+        self.approvals.expect(buf.stream_id, part["id"])
+        # Saved before anyone is told: a decision, from any process, checks the saved state.
+        with contextlib.suppress(Exception):
+            await self.flusher.flush()
+        await self._publish_part(buf, part)
+        timeout = self._settings.tool_approval_timeout_seconds
+        return await self.approvals.wait(buf.stream_id, part["id"], timeout=timeout)
+
+    def decide(self, stream_id: str, call_id: str, approve: bool) -> bool:
+        """A decision for a call this process holds pending; False when it holds none."""
+        return self.approvals.decide(stream_id, call_id, approve)
 
     async def _update_part(self, buf: StreamBuffer, part: dict[str, Any]) -> None:
         self._record_part(buf, part)

@@ -13,6 +13,8 @@ from models.base import utcnow
 
 RecordPart = Callable[[dict[str, Any]], None]  # keeps it in the buffer, to be saved
 PublishPart = Callable[[dict[str, Any]], Awaitable[None]]  # tells the watchers
+AskUser = Callable[[dict[str, Any]], Awaitable[bool]]  # pending until decided: approved?
+DENIED = "The user did not allow this tool call."
 
 
 def call_part(call: ToolCall, toolset: Toolset, offset: int) -> dict[str, Any]:
@@ -37,12 +39,30 @@ async def run_calls(
     *,
     record: RecordPart,
     publish: PublishPart,
+    ask: AskUser,
 ) -> list[ToolResultBlock]:
-    """Run the calls in order; a cancellation (stop, shutdown) marks the pending one cancelled
-    and goes on up, so the answer ends with what was saved."""
+    """Run the calls in order, each after the user's approval where its policy asks for it.
+    A cancellation (stop, shutdown) marks the pending call cancelled and goes on up, so the
+    answer ends with what was saved."""
     results: list[ToolResultBlock] = []
     for call, part in calls:
+        offered = toolset.get(call.name)
         try:
+            if offered is not None and offered.approval == "ask":
+                if not await ask(part):
+                    part.update(
+                        state="denied",
+                        result=DENIED,
+                        is_error=True,
+                        finished_at=utcnow().isoformat(),
+                    )
+                    record(part)
+                    await publish(part)
+                    results.append(ToolResultBlock(call.id, DENIED, True))
+                    continue
+                part["state"] = "running"
+                record(part)
+                await publish(part)
             outcome = await toolset.run(call.name, call.input)
         except asyncio.CancelledError:
             part.update(state="cancelled", finished_at=utcnow().isoformat())

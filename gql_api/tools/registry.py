@@ -73,6 +73,10 @@ class Toolset:
         return await self._registry.call_mcp(self._user_id, offered.server, offered.tool, input)
 
 
+def _as_approval(decision: str | None) -> Approval:
+    return "always" if decision == "always" else "never" if decision == "never" else "ask"
+
+
 def schema_problem(schema: dict[str, Any], value: dict[str, Any]) -> str | None:
     """Why `value` does not match `schema`, or None (also for a schema that is itself invalid:
     the server then judges its own input)."""
@@ -131,8 +135,20 @@ class ToolRegistry:
             raise McpUnavailable("MCP is not configured")
         return self._pool.connection(user_id, server)
 
-    async def toolset(self, user_id: str, enabled: list[str]) -> Toolset:
-        """The enabled tools; an MCP server that cannot be reached is left out (and noted)."""
+    def peek(self, user_id: str, server: str) -> McpConnection | None:
+        return self._pool.peek(user_id, server) if self._pool is not None else None
+
+    async def toolset(
+        self,
+        user_id: str,
+        enabled: list[str],
+        remembered: dict[tuple[str, str], str] | None = None,
+    ) -> Toolset:
+        """The enabled tools; an MCP server that cannot be reached is left out (and noted).
+
+        `remembered` holds the user's decisions per (server, tool): they stand in for the
+        operator's `ask`, never for `always` or `never`."""
+        remembered = remembered or {}
         offered = [
             OfferedTool(spec=spec, tool=name, func=func)
             for name, (spec, func) in self._builtins.items()
@@ -157,6 +173,8 @@ class ToolRegistry:
                 taken.add(name)
                 spec = ToolSpec(name, tool.description or tool.title or "", tool.inputSchema)
                 approval = server.approval_for(tool.name)
+                if approval == "ask":
+                    approval = _as_approval(remembered.get((server.name, tool.name)))
                 if approval == "never":
                     continue
                 offered.append(OfferedTool(spec, tool.name, server, approval))
