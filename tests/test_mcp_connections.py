@@ -184,3 +184,34 @@ async def test_an_idle_connection_is_closed_and_reopened_on_demand() -> None:
 async def test_exposed_names_fit_model_apis() -> None:
     assert exposed_name("files", "read.file") == "files__read_file"
     assert len(exposed_name("files", "x" * 100)) == 64
+
+
+async def test_the_readme_examples_and_bad_configurations() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from gql_api.settings import Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"CHATGQL_MCP_SERVERS='(\[.*?\])'", readme, re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        settings = Settings(env="test", mcp_servers=json.loads(block))
+        assert len(settings.mcp_servers) == 1
+    bad = [
+        {"name": "x", "transport": "streamable-http"},  # no url
+        {"name": "x", "transport": "streamable-http", "url": "ftp://host/mcp"},
+        {"name": "x", "transport": "stdio"},  # no command
+        {"name": "Bad Name", "transport": "stdio", "command": "x"},
+        {"name": "a__b", "transport": "stdio", "command": "x"},
+        {"name": "x", "transport": "stdio", "command": "x", "approval": "maybe"},
+    ]
+    for entry in bad:
+        with pytest.raises(ValidationError):
+            Settings(env="test", mcp_servers=[entry])
+    twice = [{"name": "x", "transport": "stdio", "command": "x"}] * 2
+    with pytest.raises(ValidationError, match="unique"):
+        Settings(env="test", mcp_servers=twice)
