@@ -22,7 +22,7 @@ ECHO = marker("local__echo", {"text": "asked"})
 
 
 def asking(tmp_path: Path, database_url: str, **overrides: object) -> Any:
-    server = stdio_server("local", approval="ask")
+    server = stdio_server("local", approval="ask", tool_approval={"slow": "always"})
     return mcp_settings(tmp_path, database_url, mcp_servers=[server], **overrides)
 
 
@@ -143,6 +143,16 @@ async def test_bad_decisions_are_refused_and_store_nothing(
         # Nothing was remembered by the refused decisions: the next call is asked again.
         stream_id, message_id = await start(api)
         await pending_call(api, message_id)
+        # A call that runs without asking is not waiting for a decision either.
+        stream_id, message_id = await start(api, marker("local__slow", {"seconds": 30}))
+        async with asyncio.timeout(60):
+            while not (parts := tool_parts((await api.gql(PARTS, {"m": message_id}))["message"])):
+                await asyncio.sleep(0.02)
+        assert parts[0]["state"] == "RUNNING"
+        with pytest.raises(GraphQLErrors) as err:
+            await decide(api, stream_id, parts[0]["id"], False, remember=True)
+        assert err.value.code == "CONFLICT"
+        await api.gql("mutation($s: ID!) { stopStream(id: $s) { status } }", {"s": stream_id})
 
 
 async def test_stop_while_a_call_waits_for_approval(tmp_path: Path, database_url: str) -> None:

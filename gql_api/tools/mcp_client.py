@@ -66,6 +66,7 @@ class McpConnection:
         self.last_error: str | None = None
         self.tools: list[types.Tool] | None = None
         self.connects = 0  # sessions opened, for tests that prove reuse and reconnection
+        self.attempts = 0  # tries to open one, for tests of the backoff
         self._queue: asyncio.Queue[_Call | None] = asyncio.Queue()
         self._owner: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
@@ -144,6 +145,7 @@ class McpConnection:
         if delay > 0:
             await asyncio.sleep(delay)
         self._set("connecting")
+        self.attempts += 1
         self._was_ready = False
         try:
             await self._session()
