@@ -161,6 +161,7 @@ async def test_an_unreachable_server_is_left_out_and_retried_with_backoff() -> N
         with pytest.raises(McpUnavailable):
             async with asyncio.timeout(0.5):
                 await connection.list_tools()
+        await asyncio.sleep(0.2)
         assert connection.attempts == 1
     finally:
         await tools.close()

@@ -128,6 +128,7 @@ class McpConnection:
 
     def _ensure_owner(self) -> None:
         if not self._running() and not self._closing:
+            self.status = "connecting"  # waiters wait for this attempt, not the last one's end
             self._owner = asyncio.create_task(self._own(), name=f"chatgql-mcp-{self.config.name}")
 
     @staticmethod
