@@ -63,20 +63,30 @@ class Query:
     @strawberry.field(description="The MCP servers the operator configured, as seen by you.")
     async def mcp_servers(self, info: Info) -> list[McpServer]:
         user = await info.context.require_user()
-        return [
-            McpServer(
-                name=s.config.name,
-                transport=s.config.transport,
-                status=s.status,
-                last_error=s.last_error,
-                user_id=user.id,
-            )
-            for s in tool_calls.server_states(svc=info.context.services, user=user)
-        ]
+        states = tool_calls.server_states(svc=info.context.services, user=user)
+        return [_server(state, user.id) for state in states]
+
+
+def _server(state: tool_calls.ServerState, user_id: str) -> McpServer:
+    return McpServer(
+        name=state.config.name,
+        transport=state.config.transport,
+        status=state.status,
+        last_error=state.last_error,
+        user_id=user_id,
+    )
 
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Connect to a server again now (e.g. to see its new tools); returns its state."
+    )
+    async def refresh_mcp_server(self, info: Info, name: str) -> McpServer:
+        user = await info.context.require_user()
+        state = await tool_calls.refresh_server(svc=info.context.services, user=user, name=name)
+        return _server(state, user.id)
+
     @strawberry.mutation(
         description="Approve or deny a tool call waiting for you (state PENDING_APPROVAL). "
         "`remember` keeps the decision for that tool. CONFLICT when it is not waiting."

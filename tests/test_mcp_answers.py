@@ -15,7 +15,7 @@ from gql_api.settings import Settings
 from tests.conftest import make_settings
 from tests.mcp_support import stdio_server
 from tests.streaming import new_conversation, send, wait_finished
-from tests.support import ApiServer, start_api, subscribe_all
+from tests.support import ApiServer, GraphQLErrors, start_api, subscribe_all
 
 pytestmark = pytest.mark.asyncio
 
@@ -163,5 +163,42 @@ async def test_an_unavailable_server_leaves_its_tools_out_and_the_answer_goes_on
         assert message["status"] == "COMPLETE" and tool_parts(message) == []
 
 
-async def user_id(api: ApiServer) -> str:
-    return str((await api.gql("{ me { id } }"))["me"]["id"])
+async def user_id(api: ApiServer, user: str = "alice") -> str:
+    return str((await api.gql("{ me { id } }", user=user))["me"]["id"])
+
+
+SERVERS = """{ mcpServers { name transport status lastError
+  tools { name description inputSchema approval } } }"""
+REFRESH = "mutation($n: String!) { refreshMcpServer(name: $n) { name status lastError } }"
+
+
+async def test_mcp_servers_show_state_and_tools_and_refresh_reconnects(
+    tmp_path: Path, database_url: str
+) -> None:
+    broken = stdio_server("broken", command="/nonexistent/mcp-server", args=[])
+    servers = [stdio_server("local", tools=["echo", "slow"], tool_approval={"slow": "ask"}), broken]
+    async with start_api(mcp_settings(tmp_path, database_url, mcp_servers=servers)) as api:
+        listed = (await api.gql(SERVERS))["mcpServers"]
+        local, failing = listed
+        assert (local["name"], local["transport"], local["status"]) == ("local", "stdio", "idle")
+        assert {t["name"]: t["approval"] for t in local["tools"]} == {
+            "echo": "always",
+            "slow": "ask",
+        }
+        echo = next(t for t in local["tools"] if t["name"] == "echo")
+        assert echo["inputSchema"]["required"] == ["text"]
+        assert failing["tools"] == []
+        now = {s["name"]: s for s in (await api.gql(SERVERS))["mcpServers"]}
+        assert now["local"]["status"] == "ready"
+        assert now["broken"]["status"] == "failed" and now["broken"]["lastError"]
+        first = api.services.tools.peek(await user_id(api), "local")
+        refreshed = (await api.gql(REFRESH, {"n": "local"}))["refreshMcpServer"]
+        assert refreshed == {"name": "local", "status": "ready", "lastError": None}
+        second = api.services.tools.peek(await user_id(api), "local")
+        assert first is not None and second is not None and second is not first
+        assert first.status == "idle" and second.connects == 1
+        # Bob's connections are his own: he has none yet.
+        assert api.services.tools.peek(await user_id(api, "bob"), "local") is None
+        with pytest.raises(GraphQLErrors) as err:
+            await api.gql(REFRESH, {"n": "nope"})
+        assert err.value.code == "NOT_FOUND"

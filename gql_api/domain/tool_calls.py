@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from gql_api import feeds
 from gql_api.domain.streams import owned_stream
 from gql_api.domain.users import CurrentUser
-from gql_api.errors import Conflict, InvalidInput
+from gql_api.errors import Conflict, InvalidInput, NotFound
 from gql_api.services import Services
+from gql_api.tools.mcp_client import McpUnavailable
 from gql_api.tools.mcp_config import McpServerConfig
 from models.messages import Message
 from models.streams import ACTIVE
@@ -95,3 +96,14 @@ def server_states(*, svc: Services, user: CurrentUser) -> list[ServerState]:
             )
         )
     return states
+
+
+async def refresh_server(*, svc: Services, user: CurrentUser, name: str) -> ServerState:
+    """Reconnect to a server now (after fixing it, or to see new tools), waiting for the result."""
+    config = next((s for s in svc.tools.servers() if s.name == name), None)
+    if config is None:
+        raise NotFound("MCP server not found")
+    connection = await svc.tools.refresh(user.id, config)
+    with contextlib.suppress(McpUnavailable):  # reported in the state
+        await connection.list_tools()
+    return ServerState(config, connection.status, connection.last_error)

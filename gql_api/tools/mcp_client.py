@@ -324,6 +324,14 @@ class McpPool:
             conn = self._connections[key] = McpConnection(config, self.limits)
         return conn
 
+    async def refresh(self, user_id: str, config: McpServerConfig) -> McpConnection:
+        """Close the connection (its calls end as unavailable) and forget its failures, so
+        the next use connects afresh and lists the tools again."""
+        old = self._connections.pop((user_id, config.name), None)
+        if old is not None:
+            await old.close()
+        return self.connection(user_id, config)
+
     def peek(self, user_id: str, name: str) -> McpConnection | None:
         return self._connections.get((user_id, name))
 

@@ -135,6 +135,11 @@ class ToolRegistry:
             raise McpUnavailable("MCP is not configured")
         return self._pool.connection(user_id, server)
 
+    async def refresh(self, user_id: str, server: McpServerConfig) -> McpConnection:
+        if self._pool is None:
+            raise McpUnavailable("MCP is not configured")
+        return await self._pool.refresh(user_id, server)
+
     def peek(self, user_id: str, server: str) -> McpConnection | None:
         return self._pool.peek(user_id, server) if self._pool is not None else None
 
