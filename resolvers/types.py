@@ -350,6 +350,9 @@ class Conversation:
     archived: bool
     draft: str | None
     project_id: strawberry.ID | None
+    tools_enabled: list[str] | None = strawberry.field(
+        description="The tools its answers may use; null follows your preference."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     last_message_id: strawberry.Private[str | None]
@@ -384,6 +387,7 @@ class Conversation:
             archived=bool(row.archived),
             draft=row.draft,
             project_id=strawberry.ID(row.project_id) if row.project_id else None,
+            tools_enabled=None if row.tools_enabled is None else list(row.tools_enabled),
             created_at=row.created_at,
             updated_at=row.updated_at,
             last_message_id=row.last_message_id,

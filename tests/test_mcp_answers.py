@@ -202,3 +202,40 @@ async def test_mcp_servers_show_state_and_tools_and_refresh_reconnects(
         with pytest.raises(GraphQLErrors) as err:
             await api.gql(REFRESH, {"n": "nope"})
         assert err.value.code == "NOT_FOUND"
+
+
+SET_TOOLS = """mutation($c: ID!, $t: [String!]) {
+  setConversationTools(id: $c, tools: $t) { id toolsEnabled } }"""
+
+
+async def test_a_conversation_chooses_its_tools_over_the_preference(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with start_api(mcp_settings(tmp_path, database_url)) as api:
+        await api.gql(PREFS, {"t": []})  # the preference: no tools
+        ask = marker("local__echo", {"text": "chosen"})
+
+        async def calls_in(conversation: str) -> int:
+            sent = await send(api, conversation, ask)
+            await wait_finished(api, sent["stream"]["id"])
+            message = (await api.gql(PARTS, {"m": sent["assistantMessage"]["id"]}))["message"]
+            return len(tool_parts(message))
+
+        chosen = await new_conversation(api)
+        changed = await api.gql(SET_TOOLS, {"c": chosen, "t": ["local", "local"]})
+        assert changed["setConversationTools"]["toolsEnabled"] == ["local"]
+        assert await calls_in(chosen) == 1
+        following = await new_conversation(api)
+        assert await calls_in(following) == 0
+        await api.gql(PREFS, {"t": ["local"]})
+        none = await new_conversation(api)
+        await api.gql(SET_TOOLS, {"c": none, "t": []})
+        assert await calls_in(none) == 0
+        back = (await api.gql(SET_TOOLS, {"c": none, "t": None}))["setConversationTools"]
+        assert back["toolsEnabled"] is None
+        assert await calls_in(none) == 1  # follows the preference again
+        with pytest.raises(GraphQLErrors) as err:
+            await api.gql(SET_TOOLS, {"c": chosen, "t": ["local", "rm_rf"]})
+        assert err.value.code == "BAD_USER_INPUT"
+        query = "query($c: ID!) { conversation(id: $c) { toolsEnabled } }"
+        assert (await api.gql(query, {"c": chosen}))["conversation"]["toolsEnabled"] == ["local"]

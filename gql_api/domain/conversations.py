@@ -118,6 +118,16 @@ def rename_changes(title: str, *, max_title: int) -> dict[str, Any]:
     return {"title": clean_title(title, max_chars=max_title)}
 
 
+def tools_changes(tools: list[str] | None, *, known: list[str]) -> dict[str, Any]:
+    """All (null: follow the owner's preference), none ([]) or a list of tools and servers."""
+    if tools is not None:
+        unknown = sorted(set(tools) - set(known))
+        if unknown:
+            raise InvalidInput(f"unknown tools: {', '.join(unknown)}", field="tools")
+        tools = sorted(set(tools))
+    return {"tools_enabled": tools}
+
+
 def draft_changes(draft: str | None) -> dict[str, Any]:
     if draft is not None:
         refuse_nul(draft, "draft")

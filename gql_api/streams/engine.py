@@ -267,7 +267,8 @@ class StreamEngine:
     async def _produce(self, gen: Generation, ctx: StreamContext) -> None:
         buf = gen.buf
         messages = list(ctx.history)
-        enabled = list(ctx.user.tools_enabled or [])
+        chosen = ctx.conversation.tools_enabled
+        enabled = list(ctx.user.tools_enabled if chosen is None else chosen)
         toolset = await self._tools.toolset(
             gen.user_id, enabled, await self._remembered(gen.user_id) if enabled else {}
         )
