@@ -239,3 +239,57 @@ async def test_a_conversation_chooses_its_tools_over_the_preference(
         assert err.value.code == "BAD_USER_INPUT"
         query = "query($c: ID!) { conversation(id: $c) { toolsEnabled } }"
         assert (await api.gql(query, {"c": chosen}))["conversation"]["toolsEnabled"] == ["local"]
+
+
+async def test_a_tool_result_counts_once_across_resume_stop_and_retry(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with start_api(mcp_settings(tmp_path, database_url)) as api:
+        await api.gql(PREFS, {"t": ["local"]})
+        echo, slow = marker("local__echo", {"text": "once"}), marker("local__slow", {"seconds": 60})
+        text = f"{echo} {slow}"
+        conversation = await new_conversation(api)
+        sent = await send(api, conversation, text)
+        stream_id, message_id = sent["stream"]["id"], sent["assistantMessage"]["id"]
+        async with asyncio.timeout(60):
+            while True:
+                parts = tool_parts((await api.gql(PARTS, {"m": message_id}))["message"])
+                if len(parts) == 2 and parts[1]["state"] == "RUNNING":
+                    break
+                await asyncio.sleep(0.02)
+        # Joining mid-call at any offset: each call's state once, snapshot or event.
+        length = len((await api.gql(PARTS, {"m": message_id}))["message"]["content"])
+        async with api.ws() as ws:
+            for offset in sorted({0, length // 2, length}):
+                watcher = asyncio.create_task(
+                    subscribe_all(ws, TOOL_EVENTS, {"s": stream_id, "o": offset})
+                )
+                await asyncio.sleep(0.2)
+                if offset == length:
+                    stop = "mutation($s: ID!) { stopStream(id: $s) { status } }"
+                    await api.gql(stop, {"s": stream_id})
+                    items = [e["streamEvents"] for e in await watcher]
+                    seen = [(c["id"], c["state"]) for c in items[0]["toolCalls"]] + [
+                        (i["toolCall"]["id"], i["toolCall"]["state"])
+                        for i in items
+                        if i["__typename"] == "StreamToolCall"
+                    ]
+                    assert len(seen) == len(set(seen))
+                    assert [s for _, s in seen].count("CANCELLED") == 1
+                else:
+                    watcher.cancel()
+        message = (await api.gql(PARTS, {"m": message_id}))["message"]
+        assert [p["state"] for p in tool_parts(message)] == ["DONE", "CANCELLED"]
+        retry = "mutation($m: ID!) { retryMessage(id: $m) { stream { id } } }"
+        again = (await api.gql(retry, {"m": message_id}))["retryMessage"]["stream"]["id"]
+        async with asyncio.timeout(60):
+            while True:
+                parts = tool_parts((await api.gql(PARTS, {"m": message_id}))["message"])
+                if len(parts) == 2 and parts[1]["state"] == "RUNNING":
+                    break
+                await asyncio.sleep(0.02)
+        await api.gql("mutation($s: ID!) { stopStream(id: $s) { status } }", {"s": again})
+        message = (await api.gql(PARTS, {"m": message_id}))["message"]
+        # The retried answer has its own calls, not the earlier ones as well.
+        assert [p["state"] for p in tool_parts(message)] == ["DONE", "CANCELLED"]
+        assert [p["result"] for p in tool_parts(message)] == ["echo: once", None]
