@@ -5,7 +5,8 @@
 
 Tools: `echo` answers, `slow` sleeps (stop or time out mid-call), `fail` raises, `picture`
 returns a PNG, `die` ends the process mid-call, `big` returns a long text, `add` returns
-structured content. `--many` lists 200 more tools.
+structured content, `auth_header` says which Authorization header came. `--many` lists
+200 more tools.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import sys
 
 import uvicorn
-from mcp.server.fastmcp import FastMCP, Image
+from mcp.server.fastmcp import Context, FastMCP, Image
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -55,6 +56,11 @@ def build(many: bool) -> FastMCP:
     @server.tool(description="Adds two numbers.")
     def add(a: int, b: int) -> dict[str, int]:
         return {"sum": a + b}
+
+    @server.tool(description="The Authorization header it was called with (HTTP).")
+    def auth_header(ctx: Context) -> str:  # type: ignore[type-arg]
+        request = ctx.request_context.request
+        return str(request.headers.get("authorization", "")) if request is not None else ""
 
     if many:
         for index in range(200):

@@ -217,3 +217,21 @@ async def test_the_readme_examples_and_bad_configurations() -> None:
     twice = [{"name": "x", "transport": "stdio", "command": "x"}] * 2
     with pytest.raises(ValidationError, match="unique"):
         Settings(env="test", mcp_servers=twice)
+
+
+async def test_headers_come_from_the_environment_and_never_from_the_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHATGQL_TEST_MCP_AUTH", "Bearer s3cret")
+    async with running_http_server() as http:
+        server = http_server(http.url, headers_from_env={"Authorization": "CHATGQL_TEST_MCP_AUTH"})
+        assert "s3cret" not in server.model_dump_json()
+        unset = http_server(http.url, name="unset", headers_from_env={"Authorization": "NOPE_X"})
+        tools = registry(server, unset)
+        try:
+            toolset = await tools.toolset(USER, ["remote", "unset"])
+            said = await toolset.run("remote__auth_header", {})
+            assert said.content == "Bearer s3cret"
+            assert "NOPE_X" in toolset.unavailable["unset"]
+        finally:
+            await tools.close()

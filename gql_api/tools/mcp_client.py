@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 import anyio
 import anyio.abc
+import httpx
 from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import McpError
 
 from gql_api.tools.mcp_config import McpServerConfig
@@ -229,8 +229,11 @@ class McpConnection:
                 yield read, write
         else:
             assert config.url is not None
+            # The SDK's advice: connect and write promptly, but let a response stream stay
+            # open (calls are bounded by the caller's timeout). Redirects are left to the SDK.
+            timeout = httpx.Timeout(self._limits.connect_timeout, read=300.0)
             async with (
-                create_mcp_http_client(headers=config.headers()) as client,
+                httpx.AsyncClient(headers=config.headers(), timeout=timeout) as client,
                 streamable_http_client(config.url, http_client=client) as (read, write, _),
             ):
                 yield read, write
