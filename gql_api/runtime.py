@@ -25,8 +25,8 @@ from gql_api.settings import Settings
 from gql_api.storage import make_store
 from gql_api.streams.engine import StreamEngine
 from gql_api.tools import ToolRegistry
-from gql_api.user_limits import UserLimits
 from gql_api.tools.mcp_client import ConnectionLimits, McpPool
+from gql_api.user_limits import UserLimits
 
 log = logging.getLogger("chatgql")
 # Names the tasks of the periodic jobs (sweeper, cleanups), so that code can tell them apart.

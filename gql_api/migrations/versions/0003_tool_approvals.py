@@ -1,7 +1,7 @@
 """tool approvals: a user's remembered decisions about MCP tools
 
-Revision ID: 0002_tool_approvals
-Revises: 0001
+Revision ID: 0003_tool_approvals
+Revises: 0002_feed_events
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0002_tool_approvals"
-down_revision: str | None = "0001"
+revision: str = "0003_tool_approvals"
+down_revision: str | None = "0002_feed_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """conversation tools: which tools a conversation's answers may use
 
-Revision ID: 0003_conversation_tools
-Revises: 0002_tool_approvals
+Revision ID: 0004_conversation_tools
+Revises: 0003_tool_approvals
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_conversation_tools"
-down_revision: str | None = "0002_tool_approvals"
+revision: str = "0004_conversation_tools"
+down_revision: str | None = "0003_tool_approvals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
