@@ -15,11 +15,14 @@ from gql_api.auth import TokenVerifier
 from gql_api.broker import Broker
 from gql_api.db import Database
 from gql_api.domain.attachments import collect_orphans
+from gql_api.domain.provider_keys import UserKeys, check_base_url
 from gql_api.domain.users import UserDirectory
 from gql_api.metrics import Metrics
 from gql_api.persisted import make_persisted_documents
 from gql_api.providers.base import ModelProvider
-from gql_api.providers.demo import DemoProvider
+from gql_api.providers.catalog import ModelCatalog, configured_providers
+from gql_api.providers.router import ModelRouter
+from gql_api.secrets_box import SecretBox
 from gql_api.services import Services
 from gql_api.settings import Settings
 from gql_api.storage import make_store
@@ -39,19 +42,19 @@ def in_background_job() -> bool:
     return task is not None and task.get_name().startswith(JOB_TASK_PREFIX)
 
 
-def make_provider(settings: Settings) -> ModelProvider:
-    """Anthropic when a key is configured, otherwise the built-in demo model."""
-    if settings.anthropic_api_key:
-        from gql_api.providers.anthropic import AnthropicProvider, make_anthropic_client
-
-        client = make_anthropic_client(
-            settings.anthropic_api_key,
-            base_url=settings.anthropic_base_url,
-            timeout=settings.anthropic_timeout_seconds,
-            max_retries=settings.anthropic_max_retries,
-        )
-        return AnthropicProvider(client)
-    return DemoProvider(token_delay=settings.demo_token_delay_seconds)
+def make_models(settings: Settings, db: Database) -> tuple[ModelCatalog, SecretBox, ModelProvider]:
+    """The configured models, the box sealing users' keys, and the provider serving them all."""
+    catalog = ModelCatalog(configured_providers(settings), settings)
+    box = SecretBox(settings.resolved_encryption_key(), settings.encryption_old_keys)
+    allowed = settings.user_base_url_allowed_hosts
+    router = ModelRouter(
+        catalog,
+        keys=UserKeys(db, box),
+        check_url=lambda url: check_base_url(url, allowed_hosts=allowed),
+        cache_size=settings.provider_client_cache_size,
+        demo_delay=settings.demo_token_delay_seconds,
+    )
+    return catalog, box, router
 
 
 class ServiceSources:
@@ -103,7 +106,7 @@ async def build_services(
         stack.push_async_callback(broker.disconnect)
         store = make_store(settings)
         stack.push_async_callback(store.close)
-        provider = make_provider(settings)
+        models, secrets_box, provider = make_models(settings, db)
         close_provider = getattr(provider, "close", None)
         if close_provider is not None:
             stack.push_async_callback(close_provider)
@@ -133,6 +136,8 @@ async def build_services(
             verifier=TokenVerifier(settings),
             users=UserDirectory(db),
             provider=provider,
+            models=models,
+            secrets_box=secrets_box,
             tools=tools,
             store=store,
             engine=engine,
@@ -187,5 +192,5 @@ async def build_services(
             await asyncio.gather(*background, return_exceptions=True)
 
         stack.push_async_callback(stop_background)
-        log.info("chatgql node %s ready (model: %s)", node_id, provider.name)
+        log.info("chatgql node %s ready (default model: %s)", node_id, models.default_model)
         yield services

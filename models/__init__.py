@@ -6,6 +6,7 @@ from models.conversations import Conversation
 from models.feed_events import FeedCursor, FeedEvent
 from models.messages import Message, MessageVersion
 from models.projects import Project
+from models.provider_keys import ProviderKey
 from models.streams import Stream, StreamChunk
 from models.tool_approvals import ToolApproval
 from models.usage import UsageDay
@@ -20,6 +21,7 @@ __all__ = [
     "Message",
     "MessageVersion",
     "Project",
+    "ProviderKey",
     "Stream",
     "StreamChunk",
     "ToolApproval",

@@ -109,6 +109,7 @@ class Mutation:
             model=data.model,
             project_id=data.project_id,
             system_prompt=data.system_prompt,
+            catalog=s.models,
         )
         return Conversation.from_model(row)
 

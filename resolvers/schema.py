@@ -27,6 +27,7 @@ from resolvers import (
     feeds,
     messages,
     projects,
+    providers,
     streams,
     tools,
     users,
@@ -34,7 +35,7 @@ from resolvers import (
 from resolvers.documents import DocumentCache, KnownDocuments, repeated_fields
 from resolvers.errors import classify
 
-DOMAINS = (users, projects, conversations, messages, streams, attachments, tools)
+DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
 Query = merge_types("Query", tuple(d.Query for d in DOMAINS))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))

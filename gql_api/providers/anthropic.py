@@ -52,11 +52,19 @@ _TRANSPORT_ERRORS = (httpx2.TransportError, httpx.TransportError)
 
 
 def make_anthropic_client(
-    api_key: str, base_url: str | None = None, timeout: float = 600.0, max_retries: int = 2
+    api_key: str,
+    base_url: str | None = None,
+    timeout: float = 600.0,
+    max_retries: int = 2,
+    headers: dict[str, str] | None = None,
 ) -> anthropic.AsyncAnthropic:
     """The SDK retries only the opening request; errors mid-stream reach the provider."""
     return anthropic.AsyncAnthropic(
-        api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        default_headers=headers or None,
     )
 
 

@@ -62,6 +62,7 @@ class ModelRequest:
     messages: list[ModelMessage]
     max_tokens: int
     tools: list[ToolSpec] = field(default_factory=list)
+    user_id: str | None = None  # whose answer: their own provider key is used when they have one
 
 
 @dataclass(frozen=True, slots=True)

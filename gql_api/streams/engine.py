@@ -281,6 +281,7 @@ class StreamEngine:
                 max_tokens=self._settings.max_output_tokens,
                 # The last round offers no tools: the model has to answer with what it has.
                 tools=toolset.specs if round < rounds - 1 else [],
+                user_id=gen.user_id,
             )
             self.model_calls += 1
             gen.requested_at = gen.requested_at or time.monotonic()
