@@ -144,9 +144,9 @@ class ModelRouter:
                 err.message = "The model provider refused the request."
                 err.args = (err.message,)
             if err.code == PROVIDER_AUTH:
-                await self._keys.rejected(user_key.id, err.message)  # type: ignore[union-attr]
                 err.message = f"The model provider refused your key for {entry.name}."
                 err.args = (err.message,)
+                await self._keys.rejected(user_key.id, err.message)  # type: ignore[union-attr]
             raise
         finally:
             cached.in_use -= 1
