@@ -13,9 +13,15 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Protocol
 
 from gql_api.errors import PROVIDER_AUTH, PROVIDER_BAD_REQUEST, ProviderError
+
+# Imported here, not on first use: importing an SDK takes long enough to stall the event loop
+# (and with it the heartbeats of every running answer) in the middle of serving.
+from gql_api.providers.anthropic import AnthropicProvider, make_anthropic_client
 from gql_api.providers.base import ModelProvider, ModelRequest, ProviderEvent
 from gql_api.providers.catalog import ModelCatalog, ProviderEntry
 from gql_api.providers.config import ProviderConfig
+from gql_api.providers.demo import DemoProvider
+from gql_api.providers.openai_compat import OpenAICompatibleProvider, make_openai_client
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +40,6 @@ def build_provider(
     """An SDK-backed provider for one endpoint and key."""
     url = base_url or config.base_url
     if config.kind == "anthropic":
-        from gql_api.providers.anthropic import AnthropicProvider, make_anthropic_client
-
         client = make_anthropic_client(
             api_key or "unused",
             base_url=url,
@@ -45,8 +49,6 @@ def build_provider(
         )
         return AnthropicProvider(client)
     if config.kind == "openai-compatible":
-        from gql_api.providers.openai_compat import OpenAICompatibleProvider, make_openai_client
-
         assert url is not None  # checked when the config was read
         return OpenAICompatibleProvider(
             make_openai_client(
@@ -60,8 +62,6 @@ def build_provider(
             drop_params=config.drop_params,
             max_tokens_field=config.max_tokens_field,
         )
-    from gql_api.providers.demo import DemoProvider
-
     return DemoProvider(token_delay=demo_delay)
 
 
@@ -91,6 +91,9 @@ class ModelRouter:
         self._server: dict[str, ModelProvider] = {}
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._cache_size = cache_size
+        for entry in catalog.providers.values():
+            if entry.server_available:
+                self.server_provider(entry)  # clients made at startup, not mid-answer
 
     def server_provider(self, entry: ProviderEntry) -> ModelProvider:
         provider = self._server.get(entry.name)
