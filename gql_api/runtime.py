@@ -16,6 +16,7 @@ from gql_api.broker import Broker
 from gql_api.db import Database
 from gql_api.domain.attachments import collect_orphans
 from gql_api.domain.provider_keys import UserKeys, check_base_url
+from gql_api.domain.usage import UsageLedger
 from gql_api.domain.users import UserDirectory
 from gql_api.metrics import Metrics
 from gql_api.persisted import make_persisted_documents
@@ -50,6 +51,7 @@ def make_models(settings: Settings, db: Database) -> tuple[ModelCatalog, SecretB
     router = ModelRouter(
         catalog,
         keys=UserKeys(db, box),
+        usage=UsageLedger(db),
         check_url=lambda url: check_base_url(url, allowed_hosts=allowed),
         cache_size=settings.provider_client_cache_size,
         demo_delay=settings.demo_token_delay_seconds,

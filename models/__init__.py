@@ -10,6 +10,7 @@ from models.provider_keys import ProviderKey
 from models.streams import Stream, StreamChunk
 from models.tool_approvals import ToolApproval
 from models.usage import UsageDay
+from models.usage_hours import UsageHour
 from models.users import User
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "StreamChunk",
     "ToolApproval",
     "UsageDay",
+    "UsageHour",
     "User",
 ]

@@ -30,13 +30,14 @@ from resolvers import (
     providers,
     streams,
     tools,
+    usage,
     users,
 )
 from resolvers.documents import DocumentCache, KnownDocuments, repeated_fields
 from resolvers.errors import classify
 
 DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
-Query = merge_types("Query", tuple(d.Query for d in DOMAINS))
+Query = merge_types("Query", tuple(d.Query for d in (*DOMAINS, usage)))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))
 

@@ -55,6 +55,8 @@ def completion_events(
     prompt_tokens: int = 12,
     completion_tokens: int | None = None,
     usage: bool = True,
+    cached_tokens: int | None = None,
+    reasoning_tokens: int | None = None,
 ) -> list[Event]:
     """Text deltas, then tool calls (id, name, argument pieces), the finish, a usage chunk."""
     events = [_delta({"role": "assistant", "content": ""})]
@@ -71,11 +73,15 @@ def completion_events(
     events.append(_delta({}, finish or ("tool_calls" if tool_calls else "stop")))
     if usage:
         output = len(parts) if completion_tokens is None else completion_tokens
-        totals = {
+        totals: dict[str, Any] = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": output,
             "total_tokens": prompt_tokens + output,
         }
+        if cached_tokens is not None:
+            totals["prompt_tokens_details"] = {"cached_tokens": cached_tokens}
+        if reasoning_tokens is not None:
+            totals["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
         events.append(_chunk([], totals))
     events.append(("done", {}))
     return events
@@ -88,9 +94,16 @@ def text(
     completion_tokens: int | None = None,
     usage: bool = True,
     delay: float = 0.0,
+    cached_tokens: int | None = None,
+    reasoning_tokens: int | None = None,
 ) -> Script:
     events = completion_events(
-        parts, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, usage=usage
+        parts,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        usage=usage,
+        cached_tokens=cached_tokens,
+        reasoning_tokens=reasoning_tokens,
     )
     return Script(events, delay=delay)
 

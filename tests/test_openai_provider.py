@@ -88,9 +88,18 @@ async def test_usage_can_be_left_out_and_params_dropped(fake_openai: FakeOpenAI)
         fake_openai, include_usage=False, drop_params=["max_tokens"]
     ) as provider:
         events = await collect(provider.stream(request()))
-    assert events[-2:] == [Usage(0, 0), Finished("end_turn")]
+    assert events[-2:] == [Usage(0, 0, estimated=True), Finished("end_turn")]
     body = fake_openai.requests[0].body
     assert "stream_options" not in body and "max_tokens" not in body
+
+
+async def test_cached_and_reasoning_tokens_are_read(fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(
+        text(["ok"], prompt_tokens=100, completion_tokens=50, cached_tokens=60, reasoning_tokens=30)
+    )
+    async with openai_provider(fake_openai) as provider:
+        events = await collect(provider.stream(request()))
+    assert Usage(100, 50, cache_read_tokens=60, reasoning_tokens=30) in events
 
 
 async def test_max_completion_tokens_field(fake_openai: FakeOpenAI) -> None:

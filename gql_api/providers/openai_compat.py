@@ -112,7 +112,7 @@ class OpenAICompatibleProvider:
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
         calls: dict[int, _PendingCall] = {}
-        input_tokens = output_tokens = 0
+        usage: Usage | None = None
         finish: str | None = None
         try:
             stream = await self._client.chat.completions.create(**self.params(request))
@@ -120,8 +120,7 @@ class OpenAICompatibleProvider:
             async with stream:
                 async for chunk in stream:
                     if chunk.usage is not None:
-                        input_tokens = chunk.usage.prompt_tokens or 0
-                        output_tokens = chunk.usage.completion_tokens or 0
+                        usage = _usage(chunk.usage)
                     for choice in chunk.choices:
                         delta = choice.delta
                         if delta is not None and delta.content:
@@ -158,8 +157,20 @@ class OpenAICompatibleProvider:
         stop = _STOP_REASONS.get(finish, finish)
         if calls and stop == "end_turn":
             stop = "tool_use"  # some servers say "stop" after tool calls
-        yield Usage(input_tokens, output_tokens)
+        # An endpoint that sends no usage chunk leaves the figures to an estimate.
+        yield usage or Usage(0, 0, estimated=True)
         yield Finished(stop)
+
+
+def _usage(raw: Any) -> Usage:
+    prompt = getattr(raw, "prompt_tokens_details", None)
+    completion = getattr(raw, "completion_tokens_details", None)
+    return Usage(
+        raw.prompt_tokens or 0,
+        raw.completion_tokens or 0,
+        cache_read_tokens=(getattr(prompt, "cached_tokens", None) or 0) if prompt else 0,
+        reasoning_tokens=(getattr(completion, "reasoning_tokens", None) or 0) if completion else 0,
+    )
 
 
 def _parse_arguments(parts: list[str]) -> dict[str, Any]:

@@ -17,13 +17,26 @@ from gql_api.errors import PROVIDER_AUTH, PROVIDER_BAD_REQUEST, ProviderError
 # Imported here, not on first use: importing an SDK takes long enough to stall the event loop
 # (and with it the heartbeats of every running answer) in the middle of serving.
 from gql_api.providers.anthropic import AnthropicProvider, make_anthropic_client
-from gql_api.providers.base import ModelProvider, ModelRequest, ProviderEvent
-from gql_api.providers.catalog import ModelCatalog, ProviderEntry
+from gql_api.providers.base import (
+    ModelProvider,
+    ModelRequest,
+    ProviderEvent,
+    TextDelta,
+    Usage,
+)
+from gql_api.providers.catalog import ModelCatalog, ModelInfo, ProviderEntry
 from gql_api.providers.config import ProviderConfig
 from gql_api.providers.demo import DemoProvider
+from gql_api.providers.estimate import estimate
 from gql_api.providers.openai_compat import OpenAICompatibleProvider, make_openai_client
 
 log = logging.getLogger(__name__)
+
+
+class UsageSink(Protocol):
+    """gql_api.domain.usage.UsageLedger, as the router sees it."""
+
+    def record(self, *, user_id: str, model: ModelInfo, usage: Usage) -> None: ...
 
 
 class KeyLookup(Protocol):
@@ -80,13 +93,14 @@ class ModelRouter:
         catalog: ModelCatalog,
         *,
         keys: KeyLookup | None = None,
+        usage: UsageSink | None = None,
         check_url: Callable[[str], Awaitable[str]] | None = None,
         cache_size: int = 64,
         demo_delay: float = 0.0,
         build: Callable[..., ModelProvider] = build_provider,
     ) -> None:
         self.catalog = catalog
-        self._keys, self._check_url = keys, check_url
+        self._keys, self._check_url, self._usage = keys, check_url, usage
         self._build, self._demo_delay = build, demo_delay
         self._server: dict[str, ModelProvider] = {}
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
@@ -108,6 +122,7 @@ class ModelRouter:
         self._cache.clear()
         for provider in providers:
             await _close(provider)
+        await _close(self._usage)  # its writes still pending, before the database goes
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
         info = self.catalog.models.get(request.model)
@@ -131,17 +146,15 @@ class ModelRouter:
                     f"The model {info.id} needs a key of your own for {entry.name}.",
                     code=PROVIDER_AUTH,
                 )
-            async with contextlib.aclosing(self.server_provider(entry).stream(upstream)) as events:
-                async for event in events:
-                    yield event
+            async for event in self._metered(info, upstream, self.server_provider(entry)):
+                yield event
             return
         cached = await self._client_for(entry, user_key)
         cached.in_use += 1
         try:
             await self._keys.used(user_key.id)  # type: ignore[union-attr]
-            async with contextlib.aclosing(cached.provider.stream(upstream)) as events:
-                async for event in events:
-                    yield event
+            async for event in self._metered(info, upstream, cached.provider):
+                yield event
         except ProviderError as err:
             if user_key.api_key in err.message:  # a provider echoing the key back
                 err.message = "The model provider refused the request."
@@ -155,6 +168,29 @@ class ModelRouter:
             cached.in_use -= 1
             if cached.evicted and cached.in_use == 0:
                 await _close(cached.provider)
+
+    async def _metered(
+        self, info: ModelInfo, request: ModelRequest, provider: ModelProvider
+    ) -> AsyncGenerator[ProviderEvent, None]:
+        """The provider's events, with what the request used recorded however it ends (an
+        estimate where the provider says nothing, as when the answer is stopped)."""
+        output_chars = 0
+        used: Usage | None = None
+        try:
+            async with contextlib.aclosing(provider.stream(request)) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        output_chars += len(event.text)
+                    elif isinstance(event, Usage):
+                        if event.estimated:
+                            event = estimate(request, output_chars)
+                        used = event
+                    yield event
+        finally:
+            if used is None and output_chars:
+                used = estimate(request, output_chars)
+            if used is not None and self._usage is not None and request.user_id:
+                self._usage.record(user_id=request.user_id, model=info, usage=used)
 
     async def _client_for(self, entry: ProviderEntry, user_key: Any) -> _Cached:
         digest = hashlib.sha256(
@@ -186,7 +222,7 @@ class ModelRouter:
         return cached
 
 
-async def _close(provider: ModelProvider) -> None:
+async def _close(provider: object) -> None:
     close = getattr(provider, "close", None)
     if close is None:
         return
