@@ -89,7 +89,7 @@ def main() -> None:
 
     def make_models(
         settings: Settings, db: Database
-    ) -> tuple[ModelCatalog, SecretBox, ModelProvider]:
+    ) -> tuple[ModelCatalog, SecretBox | None, ModelProvider]:
         catalog, box, _ = real_make_models(settings, db)
         return catalog, box, provider  # bench only: the stamped model instead of the configured
 

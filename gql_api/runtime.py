@@ -43,14 +43,22 @@ def in_background_job() -> bool:
     return task is not None and task.get_name().startswith(JOB_TASK_PREFIX)
 
 
-def make_models(settings: Settings, db: Database) -> tuple[ModelCatalog, SecretBox, ModelProvider]:
+def make_models(
+    settings: Settings, db: Database
+) -> tuple[ModelCatalog, SecretBox | None, ModelProvider]:
     """The configured models, the box sealing users' keys, and the provider serving them all."""
     catalog = ModelCatalog(configured_providers(settings), settings)
-    box = SecretBox(settings.resolved_encryption_key(), settings.encryption_old_keys)
+    # Production needs a key-encryption key only where users may bring keys to store.
+    takes_keys = any(p.accepts_user_keys for p in catalog.providers.values())
+    box = (
+        SecretBox(settings.resolved_encryption_key(), settings.encryption_old_keys)
+        if takes_keys or settings.encryption_key or settings.env != "production"
+        else None
+    )
     allowed = settings.user_base_url_allowed_hosts
     router = ModelRouter(
         catalog,
-        keys=UserKeys(db, box),
+        keys=UserKeys(db, box) if box is not None else None,
         usage=UsageLedger(db),
         check_url=lambda url: check_base_url(url, allowed_hosts=allowed),
         cache_size=settings.provider_client_cache_size,

@@ -32,7 +32,7 @@ class Services:
     users: UserDirectory
     provider: ModelProvider
     models: ModelCatalog
-    secrets_box: SecretBox
+    secrets_box: SecretBox | None  # None: no provider takes users' keys (nor needs the KEK)
     tools: ToolRegistry
     store: ObjectStore
     engine: StreamEngine

@@ -16,7 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from gql_api.cli import main as cli_main
+from gql_api.db import Database
 from gql_api.providers.config import ProviderConfig
+from gql_api.runtime import make_models
 from gql_api.secrets_box import SecretBox, kek_id, parse_kek
 from models.provider_keys import ProviderKey
 from tests.conftest import make_settings
@@ -278,3 +280,20 @@ async def test_rotate_keys_reseals_under_the_new_kek(
 
         opened = {box.open(r.sealed_key, sealing_context(r.owner_id, r.provider)) for r in rows}
         assert opened == {USER_KEY}
+
+
+async def test_production_needs_a_kek_only_where_users_bring_keys(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        production = {"env": "production", "jwt_secret": "p" * 40, "encryption_key": None}
+        keyed = key_settings(tmp_path, "sqlite+aiosqlite://", "http://127.0.0.1:9/v1")
+        with pytest.raises(ValueError, match="CHATGQL_ENCRYPTION_KEY"):
+            make_models(keyed.model_copy(update=production), db)
+        demo_only = keyed.model_copy(
+            update={**production, "providers": [ProviderConfig(name="demo", kind="demo")]}
+        )
+        _, box, router = make_models(demo_only, db)
+        assert box is None
+        await router.close()  # type: ignore[attr-defined]
+    finally:
+        await db.dispose()

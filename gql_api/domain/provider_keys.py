@@ -106,7 +106,7 @@ def _check_provider(catalog: ModelCatalog, provider: str) -> None:
 async def set_provider_key(
     *,
     db: Database,
-    box: SecretBox,
+    box: SecretBox | None,
     catalog: ModelCatalog,
     user: CurrentUser,
     provider: str,
@@ -116,6 +116,7 @@ async def set_provider_key(
 ) -> ProviderKey:
     """Store (or replace) the user's key for `provider`; everything is checked first."""
     _check_provider(catalog, provider)
+    assert box is not None  # there is one wherever a provider takes users' keys
     key = _clean_key(api_key)
     url = None if base_url is None else await check_base_url(base_url, allowed_hosts=allowed_hosts)
     sealed = box.seal(key, sealing_context(user.id, provider))
