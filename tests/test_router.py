@@ -26,6 +26,7 @@ from gql_api.providers.router import ModelRouter
 from gql_api.secrets_box import SecretBox
 from gql_api.settings import Settings
 from models.users import User
+from tests.fake_openai import FakeOpenAI, text
 
 
 @dataclass
@@ -178,4 +179,25 @@ async def test_a_withdrawn_model_or_a_missing_key_fails_the_answer(
     await world.set_key("ben", "ben-key")
     assert await said(keyless, request(world, "ben")) == "key=ben-key max=100"
     await keyless.close()
+    await router.close()
+
+
+async def test_closing_the_routed_stream_closes_the_upstream_response(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake = ProviderConfig(
+        name="fake",
+        kind="openai-compatible",
+        base_url=fake_openai.base_url_v1,
+        max_retries=0,
+        models=["fake-model"],
+    )
+    settings = Settings(env="test", data_dir=tmp_path, providers=[fake])
+    router = ModelRouter(ModelCatalog(configured_providers(settings), settings))
+    fake_openai.enqueue(text(["tick "] * 100, delay=0.05))
+    request = ModelRequest(model="fake-model", system="", messages=[], max_tokens=10)
+    stream = router.stream(request)
+    assert await anext(stream) == TextDelta("tick ")
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert await asyncio.to_thread(fake_openai.requests[0].disconnected.wait, 2)
     await router.close()

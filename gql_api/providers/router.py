@@ -146,15 +146,20 @@ class ModelRouter:
                     f"The model {info.id} needs a key of your own for {entry.name}.",
                     code=PROVIDER_AUTH,
                 )
-            async for event in self._metered(info, upstream, self.server_provider(entry)):
-                yield event
+            metered = self._metered(info, upstream, self.server_provider(entry))
+            async with contextlib.aclosing(metered) as events:
+                async for event in events:
+                    yield event
             return
         cached = await self._client_for(entry, user_key)
         cached.in_use += 1
         try:
             await self._keys.used(user_key.id)  # type: ignore[union-attr]
-            async for event in self._metered(info, upstream, cached.provider):
-                yield event
+            async with contextlib.aclosing(
+                self._metered(info, upstream, cached.provider)
+            ) as events:
+                async for event in events:
+                    yield event
         except ProviderError as err:
             if user_key.api_key in err.message:  # a provider echoing the key back
                 err.message = "The model provider refused the request."
