@@ -14,7 +14,14 @@ if TYPE_CHECKING:  # domain.users imports this module (preferences check models)
 
 
 async def list_models(*, db: Database, catalog: ModelCatalog, user: CurrentUser) -> list[ModelInfo]:
-    return catalog.usable(await key_providers(db, user.id))
+    return catalog.usable(await _own_keys(db, catalog, user))
+
+
+async def _own_keys(db: Database, catalog: ModelCatalog, user: CurrentUser) -> set[str]:
+    """The providers the user has a key for; no query where no provider takes keys."""
+    if not any(p.accepts_user_keys for p in catalog.providers.values()):
+        return set()
+    return await key_providers(db, user.id)
 
 
 async def check_model(
@@ -28,7 +35,7 @@ async def check_model(
     """`model` (None stays None) when the user may use it, else BAD_USER_INPUT naming those
     they may; with the providers the user has keys for. Checked before anything is stored."""
     name = clean_model(model, field=field)
-    keys = await key_providers(db, user.id)
+    keys = await _own_keys(db, catalog, user)
     return (None if name is None else catalog.check(name, keys, field=field)), keys
 
 
