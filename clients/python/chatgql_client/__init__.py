@@ -54,8 +54,17 @@ from .delete_conversation import (
 )
 from .delete_message import DeleteMessage, DeleteMessageDeleteMessage
 from .delete_project import DeleteProject, DeleteProjectDeleteProject
+from .delete_provider_key import DeleteProviderKey, DeleteProviderKeyDeleteProviderKey
 from .edit_message import EditMessage, EditMessageEditMessage
-from .enums import AuthorRole, Change, MessageStatus, Role, StreamStatus, Theme
+from .enums import (
+    AuthorRole,
+    Change,
+    MessageStatus,
+    Role,
+    StreamStatus,
+    Theme,
+    UsageGranularity,
+)
 from .exceptions import (
     GraphQLClientError,
     GraphQLClientGraphQLError,
@@ -73,8 +82,10 @@ from .fragments import (
     MessageFieldsPartsToolCallPart,
     MessageFieldsUsage,
     ProjectFields,
+    ProviderKeyFields,
     StreamFields,
     ToolCallFields,
+    UsageTotalsFields,
 )
 from .input_types import (
     AddMessageInput,
@@ -91,9 +102,11 @@ from .messages import (
     MessagesMessagesEdgesNode,
     MessagesMessagesPageInfo,
 )
+from .models import Models, ModelsModels, ModelsModelsCapabilities, ModelsModelsPricing
 from .move_conversation import MoveConversation, MoveConversationMoveConversation
 from .project import Project, ProjectProject
 from .projects import Projects, ProjectsProjects
+from .provider_keys import ProviderKeys, ProviderKeysProviderKeys
 from .rename_conversation import (
     RenameConversation,
     RenameConversationRenameConversation,
@@ -122,6 +135,7 @@ from .set_conversation_pinned import (
     SetConversationPinned,
     SetConversationPinnedSetConversationPinned,
 )
+from .set_provider_key import SetProviderKey, SetProviderKeySetProviderKey
 from .stop_stream import StopStream, StopStreamStopStream
 from .stream import Stream, StreamStream
 from .stream_events import (
@@ -141,6 +155,15 @@ from .update_preferences import (
 )
 from .upload_attachment import UploadAttachment, UploadAttachmentUploadAttachment
 from .usage import Usage, UsageUsage
+from .usage_report import (
+    UsageReport,
+    UsageReportUsageReport,
+    UsageReportUsageReportByModel,
+    UsageReportUsageReportByModelUsage,
+    UsageReportUsageReportPeriods,
+    UsageReportUsageReportPeriodsUsage,
+    UsageReportUsageReportTotal,
+)
 
 __all__ = [
     "ActiveStreams",
@@ -203,6 +226,8 @@ __all__ = [
     "DeleteMessageDeleteMessage",
     "DeleteProject",
     "DeleteProjectDeleteProject",
+    "DeleteProviderKey",
+    "DeleteProviderKeyDeleteProviderKey",
     "EditMessage",
     "EditMessageEditMessage",
     "GraphQLClientError",
@@ -227,6 +252,10 @@ __all__ = [
     "MessagesMessagesEdges",
     "MessagesMessagesEdgesNode",
     "MessagesMessagesPageInfo",
+    "Models",
+    "ModelsModels",
+    "ModelsModelsCapabilities",
+    "ModelsModelsPricing",
     "MoveConversation",
     "MoveConversationMoveConversation",
     "PreferencesInput",
@@ -235,6 +264,9 @@ __all__ = [
     "ProjectProject",
     "Projects",
     "ProjectsProjects",
+    "ProviderKeyFields",
+    "ProviderKeys",
+    "ProviderKeysProviderKeys",
     "RenameConversation",
     "RenameConversationRenameConversation",
     "RenameProject",
@@ -257,6 +289,8 @@ __all__ = [
     "SetConversationArchivedSetConversationArchived",
     "SetConversationPinned",
     "SetConversationPinnedSetConversationPinned",
+    "SetProviderKey",
+    "SetProviderKeySetProviderKey",
     "StopStream",
     "StopStreamStopStream",
     "Stream",
@@ -280,5 +314,14 @@ __all__ = [
     "UploadAttachment",
     "UploadAttachmentUploadAttachment",
     "Usage",
+    "UsageGranularity",
+    "UsageReport",
+    "UsageReportUsageReport",
+    "UsageReportUsageReportByModel",
+    "UsageReportUsageReportByModelUsage",
+    "UsageReportUsageReportPeriods",
+    "UsageReportUsageReportPeriodsUsage",
+    "UsageReportUsageReportTotal",
+    "UsageTotalsFields",
     "UsageUsage",
 ]

@@ -1,5 +1,5 @@
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Optional, Union
 
 from .active_streams import ActiveStreams
@@ -19,7 +19,9 @@ from .delete_attachment import DeleteAttachment
 from .delete_conversation import DeleteConversation
 from .delete_message import DeleteMessage
 from .delete_project import DeleteProject
+from .delete_provider_key import DeleteProviderKey
 from .edit_message import EditMessage
+from .enums import UsageGranularity
 from .input_types import (
     AddMessageInput,
     CreateConversationInput,
@@ -29,9 +31,11 @@ from .input_types import (
 from .me import Me
 from .message import Message
 from .messages import Messages
+from .models import Models
 from .move_conversation import MoveConversation
 from .project import Project
 from .projects import Projects
+from .provider_keys import ProviderKeys
 from .rename_conversation import RenameConversation
 from .rename_project import RenameProject
 from .retry_message import RetryMessage
@@ -39,12 +43,14 @@ from .save_draft import SaveDraft
 from .send_message import SendMessage
 from .set_conversation_archived import SetConversationArchived
 from .set_conversation_pinned import SetConversationPinned
+from .set_provider_key import SetProviderKey
 from .stop_stream import StopStream
 from .stream import Stream
 from .stream_events import StreamEvents
 from .update_preferences import UpdatePreferences
 from .upload_attachment import UploadAttachment
 from .usage import Usage
+from .usage_report import UsageReport
 
 
 def gql(q: str) -> str:
@@ -1499,6 +1505,117 @@ class ChatClient(AsyncBaseClient):
         data = self.get_data(response)
         return DeleteProject.model_validate(data)
 
+    async def models(self, **kwargs: Any) -> Models:
+        query = gql("""
+            query Models {
+              models {
+                id
+                provider
+                displayName
+                contextWindow
+                maxOutputTokens
+                capabilities {
+                  tools
+                  vision
+                  reasoning
+                  promptCaching
+                }
+                pricing {
+                  input
+                  output
+                  cacheRead
+                  cacheWrite
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="Models", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Models.model_validate(data)
+
+    async def provider_keys(self, **kwargs: Any) -> ProviderKeys:
+        query = gql("""
+            query ProviderKeys {
+              providerKeys {
+                ...ProviderKeyFields
+              }
+            }
+
+            fragment ProviderKeyFields on ProviderKey {
+              id
+              provider
+              lastFour
+              baseUrl
+              createdAt
+              lastUsedAt
+              lastError
+              lastErrorAt
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="ProviderKeys", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ProviderKeys.model_validate(data)
+
+    async def set_provider_key(
+        self,
+        provider: str,
+        api_key: str,
+        base_url: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> SetProviderKey:
+        query = gql("""
+            mutation SetProviderKey($provider: String!, $apiKey: String!, $baseUrl: String) {
+              setProviderKey(provider: $provider, apiKey: $apiKey, baseUrl: $baseUrl) {
+                ...ProviderKeyFields
+              }
+            }
+
+            fragment ProviderKeyFields on ProviderKey {
+              id
+              provider
+              lastFour
+              baseUrl
+              createdAt
+              lastUsedAt
+              lastError
+              lastErrorAt
+            }
+            """)
+        variables: dict[str, object] = {
+            "provider": provider,
+            "apiKey": api_key,
+            "baseUrl": base_url,
+        }
+        response = await self.execute(
+            query=query, operation_name="SetProviderKey", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SetProviderKey.model_validate(data)
+
+    async def delete_provider_key(self, id: str, **kwargs: Any) -> DeleteProviderKey:
+        query = gql("""
+            mutation DeleteProviderKey($id: ID!) {
+              deleteProviderKey(id: $id) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="DeleteProviderKey",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteProviderKey.model_validate(data)
+
     async def stream(self, id: str, **kwargs: Any) -> Stream:
         query = gql("""
             query Stream($id: ID!) {
@@ -1654,6 +1771,57 @@ class ChatClient(AsyncBaseClient):
             query=query, operation_name="StreamEvents", variables=variables, **kwargs
         ):
             yield StreamEvents.model_validate(data)
+
+    async def usage_report(
+        self,
+        from_: datetime,
+        to: datetime,
+        granularity: UsageGranularity,
+        **kwargs: Any,
+    ) -> UsageReport:
+        query = gql("""
+            query UsageReport($from: DateTime!, $to: DateTime!, $granularity: UsageGranularity! = DAY) {
+              usageReport(from: $from, to: $to, granularity: $granularity) {
+                periods {
+                  start
+                  model
+                  usage {
+                    ...UsageTotalsFields
+                  }
+                }
+                byModel {
+                  model
+                  usage {
+                    ...UsageTotalsFields
+                  }
+                }
+                total {
+                  ...UsageTotalsFields
+                }
+              }
+            }
+
+            fragment UsageTotalsFields on UsageTotals {
+              inputTokens
+              outputTokens
+              cacheReadTokens
+              cacheWriteTokens
+              reasoningTokens
+              costMicros
+              requests
+              estimatedRequests
+            }
+            """)
+        variables: dict[str, object] = {
+            "from": from_,
+            "to": to,
+            "granularity": granularity,
+        }
+        response = await self.execute(
+            query=query, operation_name="UsageReport", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return UsageReport.model_validate(data)
 
     async def me(self, **kwargs: Any) -> Me:
         query = gql("""

@@ -46,3 +46,8 @@ class Theme(str, Enum):
     SYSTEM = "SYSTEM"
     LIGHT = "LIGHT"
     DARK = "DARK"
+
+
+class UsageGranularity(str, Enum):
+    DAY = "DAY"
+    HOUR = "HOUR"

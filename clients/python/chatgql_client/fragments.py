@@ -113,9 +113,33 @@ class ProjectFields(BaseModel):
     updated_at: datetime = Field(alias="updatedAt")
 
 
+class ProviderKeyFields(BaseModel):
+    id: str
+    provider: str
+    last_four: str = Field(alias="lastFour")
+    base_url: Optional[str] = Field(alias="baseUrl")
+    created_at: datetime = Field(alias="createdAt")
+    last_used_at: Optional[datetime] = Field(alias="lastUsedAt")
+    last_error: Optional[str] = Field(alias="lastError")
+    last_error_at: Optional[datetime] = Field(alias="lastErrorAt")
+
+
+class UsageTotalsFields(BaseModel):
+    input_tokens: int = Field(alias="inputTokens")
+    output_tokens: int = Field(alias="outputTokens")
+    cache_read_tokens: int = Field(alias="cacheReadTokens")
+    cache_write_tokens: int = Field(alias="cacheWriteTokens")
+    reasoning_tokens: int = Field(alias="reasoningTokens")
+    cost_micros: float = Field(alias="costMicros")
+    requests: int
+    estimated_requests: int = Field(alias="estimatedRequests")
+
+
 AttachmentFields.model_rebuild()
 StreamFields.model_rebuild()
 ConversationFields.model_rebuild()
 ToolCallFields.model_rebuild()
 MessageFields.model_rebuild()
 ProjectFields.model_rebuild()
+ProviderKeyFields.model_rebuild()
+UsageTotalsFields.model_rebuild()

@@ -74,6 +74,10 @@ export type Theme =
   | 'LIGHT'
   | 'SYSTEM';
 
+export type UsageGranularity =
+  | 'DAY'
+  | 'HOUR';
+
 export type UploadAttachmentMutationVariables = Exact<{
   file: File | Blob;
   conversationId?: string | number | null | undefined;
@@ -341,6 +345,34 @@ export type DeleteProjectMutationVariables = Exact<{
 
 export type DeleteProjectMutation = { deleteProject: { id: string } };
 
+export type ModelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ModelsQuery = { models: Array<{ id: string, provider: string, displayName: string, contextWindow: number | null, maxOutputTokens: number, capabilities: { tools: boolean, vision: boolean, reasoning: boolean, promptCaching: boolean }, pricing: { input: number | null, output: number | null, cacheRead: number | null, cacheWrite: number | null } }> };
+
+export type ProviderKeyFieldsFragment = { id: string, provider: string, lastFour: string, baseUrl: string | null, createdAt: string, lastUsedAt: string | null, lastError: string | null, lastErrorAt: string | null };
+
+export type ProviderKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ProviderKeysQuery = { providerKeys: Array<{ id: string, provider: string, lastFour: string, baseUrl: string | null, createdAt: string, lastUsedAt: string | null, lastError: string | null, lastErrorAt: string | null }> };
+
+export type SetProviderKeyMutationVariables = Exact<{
+  provider: string;
+  apiKey: string;
+  baseUrl?: string | null | undefined;
+}>;
+
+
+export type SetProviderKeyMutation = { setProviderKey: { id: string, provider: string, lastFour: string, baseUrl: string | null, createdAt: string, lastUsedAt: string | null, lastError: string | null, lastErrorAt: string | null } };
+
+export type DeleteProviderKeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteProviderKeyMutation = { deleteProviderKey: { id: string } };
+
 export type StreamQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -373,6 +405,17 @@ export type StreamEventsSubscription = { streamEvents:
     | { __typename: 'StreamSnapshot', streamId: string, messageId: string, status: StreamStatus, seq: number, offset: number, text: string, length: number, toolCalls: Array<{ id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }> }
     | { __typename: 'StreamToolCall', seq: number, offset: number, toolCall: { id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null } }
    };
+
+export type UsageTotalsFieldsFragment = { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number };
+
+export type UsageReportQueryVariables = Exact<{
+  from: string;
+  to: string;
+  granularity?: UsageGranularity;
+}>;
+
+
+export type UsageReportQuery = { usageReport: { periods: Array<{ start: string, model: string, usage: { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number } }>, byModel: Array<{ model: string, usage: { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number } }>, total: { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number } } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -1,7 +1,7 @@
 """users' own provider keys, sealed
 
-Revision ID: provider_keys
-Revises: 0001
+Revision ID: 0003_provider_keys
+Revises: 0002_feed_events
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "provider_keys"
-down_revision: str | None = "0001"
+revision: str = "0003_provider_keys"
+down_revision: str | None = "0002_feed_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
