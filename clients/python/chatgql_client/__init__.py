@@ -63,6 +63,7 @@ from .enums import (
     Role,
     StreamStatus,
     Theme,
+    ToolCallState,
     UsageGranularity,
 )
 from .exceptions import (
@@ -307,6 +308,7 @@ __all__ = [
     "StreamStream",
     "Theme",
     "ToolCallFields",
+    "ToolCallState",
     "UpdatePreferences",
     "UpdatePreferencesUpdatePreferences",
     "UpdatePreferencesUpdatePreferencesPreferences",

@@ -25,6 +25,7 @@ export type Change =
   | 'PINNED'
   | 'RENAMED'
   | 'STARTED'
+  | 'TOOLS_CHOSEN'
   | 'UPDATED';
 
 export type CreateConversationInput = {

@@ -1,7 +1,7 @@
 """users' own provider keys, sealed
 
-Revision ID: 0003_provider_keys
-Revises: 0002_feed_events
+Revision ID: 0005_provider_keys
+Revises: 0004_conversation_tools
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0003_provider_keys"
-down_revision: str | None = "0002_feed_events"
+revision: str = "0005_provider_keys"
+down_revision: str | None = "0004_conversation_tools"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """model usage and cost per user, hour and model
 
-Revision ID: 0004_usage_hours
-Revises: 0003_provider_keys
+Revision ID: 0006_usage_hours
+Revises: 0005_provider_keys
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0004_usage_hours"
-down_revision: str | None = "0003_provider_keys"
+revision: str = "0006_usage_hours"
+down_revision: str | None = "0005_provider_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
