@@ -47,6 +47,7 @@ from .create_conversation import (
     CreateConversationCreateConversation,
 )
 from .create_project import CreateProject, CreateProjectCreateProject
+from .decide_tool_call import DecideToolCall, DecideToolCallDecideToolCall
 from .delete_attachment import DeleteAttachment, DeleteAttachmentDeleteAttachment
 from .delete_conversation import (
     DeleteConversation,
@@ -77,6 +78,8 @@ from .fragments import (
     AttachmentFields,
     ConversationFields,
     ConversationFieldsActiveStream,
+    McpServerFields,
+    McpServerFieldsTools,
     MessageFields,
     MessageFieldsAttachments,
     MessageFieldsPartsTextPart,
@@ -86,6 +89,7 @@ from .fragments import (
     ProviderKeyFields,
     StreamFields,
     ToolCallFields,
+    ToolCallFieldsImages,
     UsageTotalsFields,
 )
 from .input_types import (
@@ -94,6 +98,7 @@ from .input_types import (
     PreferencesInput,
     SendMessageInput,
 )
+from .mcp_servers import McpServers, McpServersMcpServers
 from .me import Me, MeMe, MeMePreferences
 from .message import Message, MessageMessage, MessageMessageVersions
 from .messages import (
@@ -108,6 +113,7 @@ from .move_conversation import MoveConversation, MoveConversationMoveConversatio
 from .project import Project, ProjectProject
 from .projects import Projects, ProjectsProjects
 from .provider_keys import ProviderKeys, ProviderKeysProviderKeys
+from .refresh_mcp_server import RefreshMcpServer, RefreshMcpServerRefreshMcpServer
 from .rename_conversation import (
     RenameConversation,
     RenameConversationRenameConversation,
@@ -135,6 +141,10 @@ from .set_conversation_archived import (
 from .set_conversation_pinned import (
     SetConversationPinned,
     SetConversationPinnedSetConversationPinned,
+)
+from .set_conversation_tools import (
+    SetConversationTools,
+    SetConversationToolsSetConversationTools,
 )
 from .set_provider_key import SetProviderKey, SetProviderKeySetProviderKey
 from .stop_stream import StopStream, StopStreamStopStream
@@ -219,6 +229,8 @@ __all__ = [
     "CreateConversationInput",
     "CreateProject",
     "CreateProjectCreateProject",
+    "DecideToolCall",
+    "DecideToolCallDecideToolCall",
     "DeleteAttachment",
     "DeleteAttachmentDeleteAttachment",
     "DeleteConversation",
@@ -236,6 +248,10 @@ __all__ = [
     "GraphQLClientGraphQLMultiError",
     "GraphQLClientHttpError",
     "GraphQLClientInvalidResponseError",
+    "McpServerFields",
+    "McpServerFieldsTools",
+    "McpServers",
+    "McpServersMcpServers",
     "Me",
     "MeMe",
     "MeMePreferences",
@@ -268,6 +284,8 @@ __all__ = [
     "ProviderKeyFields",
     "ProviderKeys",
     "ProviderKeysProviderKeys",
+    "RefreshMcpServer",
+    "RefreshMcpServerRefreshMcpServer",
     "RenameConversation",
     "RenameConversationRenameConversation",
     "RenameProject",
@@ -290,6 +308,8 @@ __all__ = [
     "SetConversationArchivedSetConversationArchived",
     "SetConversationPinned",
     "SetConversationPinnedSetConversationPinned",
+    "SetConversationTools",
+    "SetConversationToolsSetConversationTools",
     "SetProviderKey",
     "SetProviderKeySetProviderKey",
     "StopStream",
@@ -308,6 +328,7 @@ __all__ = [
     "StreamStream",
     "Theme",
     "ToolCallFields",
+    "ToolCallFieldsImages",
     "ToolCallState",
     "UpdatePreferences",
     "UpdatePreferencesUpdatePreferences",

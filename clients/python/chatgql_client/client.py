@@ -15,6 +15,7 @@ from .conversation_events import ConversationEvents
 from .conversations import Conversations
 from .create_conversation import CreateConversation
 from .create_project import CreateProject
+from .decide_tool_call import DecideToolCall
 from .delete_attachment import DeleteAttachment
 from .delete_conversation import DeleteConversation
 from .delete_message import DeleteMessage
@@ -28,6 +29,7 @@ from .input_types import (
     PreferencesInput,
     SendMessageInput,
 )
+from .mcp_servers import McpServers
 from .me import Me
 from .message import Message
 from .messages import Messages
@@ -36,6 +38,7 @@ from .move_conversation import MoveConversation
 from .project import Project
 from .projects import Projects
 from .provider_keys import ProviderKeys
+from .refresh_mcp_server import RefreshMcpServer
 from .rename_conversation import RenameConversation
 from .rename_project import RenameProject
 from .retry_message import RetryMessage
@@ -43,6 +46,7 @@ from .save_draft import SaveDraft
 from .send_message import SendMessage
 from .set_conversation_archived import SetConversationArchived
 from .set_conversation_pinned import SetConversationPinned
+from .set_conversation_tools import SetConversationTools
 from .set_provider_key import SetProviderKey
 from .stop_stream import StopStream
 from .stream import Stream
@@ -784,8 +788,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -870,8 +883,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -966,8 +988,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1048,8 +1079,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1117,8 +1157,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1186,8 +1235,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1292,8 +1350,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1385,8 +1452,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1756,8 +1832,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1771,6 +1856,124 @@ class ChatClient(AsyncBaseClient):
             query=query, operation_name="StreamEvents", variables=variables, **kwargs
         ):
             yield StreamEvents.model_validate(data)
+
+    async def mcp_servers(self, **kwargs: Any) -> McpServers:
+        query = gql("""
+            query McpServers {
+              mcpServers {
+                ...McpServerFields
+              }
+            }
+
+            fragment McpServerFields on McpServer {
+              name
+              transport
+              status
+              lastError
+              tools {
+                name
+                description
+                inputSchema
+                approval
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="McpServers", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return McpServers.model_validate(data)
+
+    async def refresh_mcp_server(self, name: str, **kwargs: Any) -> RefreshMcpServer:
+        query = gql("""
+            mutation RefreshMcpServer($name: String!) {
+              refreshMcpServer(name: $name) {
+                ...McpServerFields
+              }
+            }
+
+            fragment McpServerFields on McpServer {
+              name
+              transport
+              status
+              lastError
+              tools {
+                name
+                description
+                inputSchema
+                approval
+              }
+            }
+            """)
+        variables: dict[str, object] = {"name": name}
+        response = await self.execute(
+            query=query,
+            operation_name="RefreshMcpServer",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return RefreshMcpServer.model_validate(data)
+
+    async def set_conversation_tools(
+        self,
+        id: str,
+        tools: Union[Optional[list[str]], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> SetConversationTools:
+        query = gql("""
+            mutation SetConversationTools($id: ID!, $tools: [String!]) {
+              setConversationTools(id: $id, tools: $tools) {
+                id
+                toolsEnabled
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "tools": tools}
+        response = await self.execute(
+            query=query,
+            operation_name="SetConversationTools",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SetConversationTools.model_validate(data)
+
+    async def decide_tool_call(
+        self,
+        stream_id: str,
+        tool_call_id: str,
+        approve: bool,
+        remember: bool,
+        **kwargs: Any,
+    ) -> DecideToolCall:
+        query = gql("""
+            mutation DecideToolCall($streamId: ID!, $toolCallId: String!, $approve: Boolean!, $remember: Boolean! = false) {
+              decideToolCall(
+                streamId: $streamId
+                toolCallId: $toolCallId
+                approve: $approve
+                remember: $remember
+              ) {
+                streamId
+                toolCallId
+                approved
+                remembered
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "streamId": stream_id,
+            "toolCallId": tool_call_id,
+            "approve": approve,
+            "remember": remember,
+        }
+        response = await self.execute(
+            query=query, operation_name="DecideToolCall", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return DecideToolCall.model_validate(data)
 
     async def usage_report(
         self,

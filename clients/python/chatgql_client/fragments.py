@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field
 
 from .base_model import BaseModel
-from .enums import MessageStatus, Role, StreamStatus
+from .enums import MessageStatus, Role, StreamStatus, ToolCallState
 
 
 class AttachmentFields(BaseModel):
@@ -53,14 +53,40 @@ class ConversationFieldsActiveStream(StreamFields):
     pass
 
 
+class McpServerFields(BaseModel):
+    name: str
+    transport: str
+    status: str
+    last_error: Optional[str] = Field(alias="lastError")
+    tools: list["McpServerFieldsTools"]
+
+
+class McpServerFieldsTools(BaseModel):
+    name: str
+    description: str
+    input_schema: Any = Field(alias="inputSchema")
+    approval: str
+
+
 class ToolCallFields(BaseModel):
     id: str
     name: str
     input: Any
+    state: ToolCallState
+    server: Optional[str]
+    tool: str
     result: Optional[str]
     is_error: bool = Field(alias="isError")
+    structured_content: Optional[Any] = Field(alias="structuredContent")
+    images: list["ToolCallFieldsImages"]
+    truncated: bool
     started_at: Optional[datetime] = Field(alias="startedAt")
     finished_at: Optional[datetime] = Field(alias="finishedAt")
+
+
+class ToolCallFieldsImages(BaseModel):
+    media_type: str = Field(alias="mediaType")
+    data: str
 
 
 class MessageFields(BaseModel):
@@ -138,6 +164,7 @@ class UsageTotalsFields(BaseModel):
 AttachmentFields.model_rebuild()
 StreamFields.model_rebuild()
 ConversationFields.model_rebuild()
+McpServerFields.model_rebuild()
 ToolCallFields.model_rebuild()
 MessageFields.model_rebuild()
 ProjectFields.model_rebuild()
