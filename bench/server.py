@@ -1,7 +1,7 @@
 """The chatgql server under test: the real app, with the stamped model and write counters.
 
 `python -m bench.server --port P` (settings from CHATGQL_* as usual). Bench code only: the app is
-built with `create_app(settings)`, after `gql_api.runtime.make_provider` is replaced so that it
+built with `create_app(settings)`, after `gql_api.runtime.make_models` is wrapped so that it
 returns the stamped provider. Two extra routes drive the run: `POST /bench/gate/{name}` opens a
 gate, `GET /bench/stats` returns the write counters.
 """
@@ -28,6 +28,8 @@ from gql_api.cli import SERVER_OPTIONS
 from gql_api.db import Database
 from gql_api.migrate import upgrade
 from gql_api.providers.base import ModelProvider
+from gql_api.providers.catalog import ModelCatalog
+from gql_api.secrets_box import SecretBox
 from gql_api.services import Services
 from gql_api.settings import Settings
 
@@ -83,10 +85,15 @@ def main() -> None:
     gates = Gates()
     provider = StampedProvider(gates)
 
-    def make_provider(settings: Settings) -> ModelProvider:
-        return provider  # bench only: the stamped model instead of the demo or Anthropic one
+    real_make_models = runtime.make_models
 
-    runtime.make_provider = make_provider
+    def make_models(
+        settings: Settings, db: Database
+    ) -> tuple[ModelCatalog, SecretBox | None, ModelProvider]:
+        catalog, box, _ = real_make_models(settings, db)
+        return catalog, box, provider  # bench only: the stamped model instead of the configured
+
+    runtime.make_models = make_models
     chosen = options.parse(os.environ.get("BENCH_OPTIONS", ""))
     options.patch_app(chosen)
 

@@ -1,4 +1,4 @@
-"""`chatgql serve | migrate | token`."""
+"""`chatgql serve | migrate | token | rotate-keys`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,32 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _rotate(settings: Settings) -> tuple[int, int]:
+    from gql_api.domain.provider_keys import rotate_keys
+    from gql_api.secrets_box import SecretBox
+
+    box = SecretBox(settings.resolved_encryption_key(), settings.encryption_old_keys)
+    db = Database(settings.database_url)
+    try:
+        return await rotate_keys(db, box)
+    finally:
+        await db.dispose()
+
+
+def cmd_rotate_keys(settings: Settings, _args: argparse.Namespace) -> int:
+    """Seal every stored secret under the current CHATGQL_ENCRYPTION_KEY."""
+    done, failed = asyncio.run(_rotate(settings))
+    print(f"re-encrypted {done} provider key(s) under the current encryption key")
+    if failed:
+        print(
+            f"{failed} key(s) were sealed under a key not listed in CHATGQL_ENCRYPTION_OLD_KEYS; "
+            "they stay as they are",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from gql_api.app import create_app, with_cross_origin
     from gql_api.auth import mint_token
@@ -59,9 +85,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
-    model = "Anthropic" if settings.anthropic_api_key else "built-in demo model"
     where = "GraphiQL at" if settings.graphiql_enabled else "serving"
-    print(f"chatgql: {where} http://{host}:{port}/graphql  (model: {model})")
+    print(f"chatgql: {where} http://{host}:{port}/graphql")
     if settings.chat_page_enabled:
         print(f"chatgql: chat page at http://{host}:{port}/chat/")
     if settings.env != "production" and not settings.jwt_jwks_url:
@@ -135,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--name")
     token.add_argument("--hours", type=float, default=24 * 7)
     token.set_defaults(func=cmd_token)
+    rotate = sub.add_parser(
+        "rotate-keys",
+        help="re-encrypt stored secrets under CHATGQL_ENCRYPTION_KEY (old keys listed in "
+        "CHATGQL_ENCRYPTION_OLD_KEYS)",
+    )
+    rotate.set_defaults(func=cmd_rotate_keys)
     args = parser.parse_args(argv)
     settings = Settings()
     if getattr(args, "log_level", None):

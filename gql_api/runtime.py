@@ -15,17 +15,22 @@ from gql_api.auth import TokenVerifier
 from gql_api.broker import Broker
 from gql_api.db import Database
 from gql_api.domain.attachments import collect_orphans
+from gql_api.domain.provider_keys import UserKeys, check_base_url
+from gql_api.domain.usage import UsageLedger
 from gql_api.domain.users import UserDirectory
 from gql_api.liveness import NodeLiveness
 from gql_api.metrics import Metrics
 from gql_api.persisted import make_persisted_documents
 from gql_api.providers.base import ModelProvider
-from gql_api.providers.demo import DemoProvider
+from gql_api.providers.catalog import ModelCatalog, configured_providers
+from gql_api.providers.router import ModelRouter
+from gql_api.secrets_box import SecretBox
 from gql_api.services import Services
 from gql_api.settings import Settings
 from gql_api.storage import make_store
 from gql_api.streams.engine import StreamEngine
 from gql_api.tools import ToolRegistry
+from gql_api.tools.mcp_client import ConnectionLimits, McpPool
 from gql_api.user_limits import UserLimits
 from models.nodes import DRAINING, STOPPED
 
@@ -40,19 +45,28 @@ def in_background_job() -> bool:
     return task is not None and task.get_name().startswith(JOB_TASK_PREFIX)
 
 
-def make_provider(settings: Settings) -> ModelProvider:
-    """Anthropic when a key is configured, otherwise the built-in demo model."""
-    if settings.anthropic_api_key:
-        from gql_api.providers.anthropic import AnthropicProvider, make_anthropic_client
-
-        client = make_anthropic_client(
-            settings.anthropic_api_key,
-            base_url=settings.anthropic_base_url,
-            timeout=settings.anthropic_timeout_seconds,
-            max_retries=settings.anthropic_max_retries,
-        )
-        return AnthropicProvider(client)
-    return DemoProvider(token_delay=settings.demo_token_delay_seconds)
+def make_models(
+    settings: Settings, db: Database
+) -> tuple[ModelCatalog, SecretBox | None, ModelProvider]:
+    """The configured models, the box sealing users' keys, and the provider serving them all."""
+    catalog = ModelCatalog(configured_providers(settings), settings)
+    # Production needs a key-encryption key only where users may bring keys to store.
+    takes_keys = any(p.accepts_user_keys for p in catalog.providers.values())
+    box = (
+        SecretBox(settings.resolved_encryption_key(), settings.encryption_old_keys)
+        if takes_keys or settings.encryption_key or settings.env != "production"
+        else None
+    )
+    allowed = settings.user_base_url_allowed_hosts
+    router = ModelRouter(
+        catalog,
+        keys=UserKeys(db, box) if box is not None else None,
+        usage=UsageLedger(db),
+        check_url=lambda url: check_base_url(url, allowed_hosts=allowed),
+        cache_size=settings.provider_client_cache_size,
+        demo_delay=settings.demo_token_delay_seconds,
+    )
+    return catalog, box, router
 
 
 class ServiceSources:
@@ -118,6 +132,20 @@ async def drain(services: Services, *, grace: float, linger: float = 2.0) -> Non
     log.info("drained: %d handed off", len(handed))
 
 
+def make_tools(settings: Settings) -> ToolRegistry:
+    limits = ConnectionLimits(
+        connect_timeout=settings.mcp_connect_timeout_seconds,
+        idle_seconds=settings.mcp_idle_seconds,
+        ping_interval=settings.mcp_ping_seconds,
+    )
+    return ToolRegistry(
+        servers=settings.mcp_servers,
+        pool=McpPool(limits),
+        call_timeout=settings.mcp_call_timeout_seconds,
+        max_result_chars=settings.mcp_max_result_chars,
+    )
+
+
 def new_node_id() -> str:
     """Names this process in stream rows, so others can reach it (stop) or sweep it (crash)."""
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -136,11 +164,12 @@ async def build_services(
         stack.push_async_callback(broker.disconnect)
         store = make_store(settings)
         stack.push_async_callback(store.close)
-        provider = make_provider(settings)
+        models, secrets_box, provider = make_models(settings, db)
         close_provider = getattr(provider, "close", None)
         if close_provider is not None:
             stack.push_async_callback(close_provider)
-        tools = ToolRegistry()
+        tools = make_tools(settings)
+        stack.push_async_callback(tools.close)
         persisted = make_persisted_documents(settings)
         stack.push_async_callback(persisted.close)
         node_id = new_node_id()
@@ -183,6 +212,8 @@ async def build_services(
             verifier=TokenVerifier(settings),
             users=UserDirectory(db),
             provider=provider,
+            models=models,
+            secrets_box=secrets_box,
             tools=tools,
             store=store,
             engine=engine,
@@ -236,5 +267,5 @@ async def build_services(
             await asyncio.gather(*background, return_exceptions=True)
 
         stack.push_async_callback(stop_background)
-        log.info("chatgql node %s ready (model: %s)", node_id, provider.name)
+        log.info("chatgql node %s ready (default model: %s)", node_id, models.default_model)
         yield services

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from gql_api.liveness import NodeLiveness
     from gql_api.persisted import PersistedDocuments
     from gql_api.providers.base import ModelProvider
+    from gql_api.providers.catalog import ModelCatalog
+    from gql_api.secrets_box import SecretBox
     from gql_api.storage.base import ObjectStore
     from gql_api.streams.engine import StreamEngine
     from gql_api.tools import ToolRegistry
@@ -30,6 +32,8 @@ class Services:
     verifier: TokenVerifier
     users: UserDirectory
     provider: ModelProvider
+    models: ModelCatalog
+    secrets_box: SecretBox | None  # None: no provider takes users' keys (nor needs the KEK)
     tools: ToolRegistry
     store: ObjectStore
     engine: StreamEngine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
@@ -10,6 +11,9 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gql_api.providers.config import ProviderConfig
+from gql_api.tools.mcp_config import McpServerConfig, check_unique
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
 
@@ -52,10 +56,25 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     anthropic_timeout_seconds: float = 600.0
     anthropic_max_retries: int = 2  # the SDK retries only the opening request
-    default_model: str = "claude-sonnet-4-6"
+    # The model used when neither the send, the conversation nor the user names one; unset: the
+    # first model of the first provider.
+    default_model: str | None = None
+    # What the implicit Anthropic provider (ANTHROPIC_API_KEY, no provider list) offers.
+    anthropic_models: list[str] = ["claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5"]
+    # The operator's providers (a JSON list), and/or a JSON or TOML file with more.
+    providers: list[ProviderConfig] = []
+    providers_file: Path | None = None
     max_output_tokens: int = 4096
     system_prompt: str = "You are a helpful assistant."
     demo_token_delay_seconds: float = 0.03
+
+    # Users' own provider keys: encrypted under CHATGQL_ENCRYPTION_KEY (base64 of 32 bytes);
+    # keys it replaced stay listed in CHATGQL_ENCRYPTION_OLD_KEYS until `chatgql rotate-keys`.
+    encryption_key: str | None = None
+    encryption_old_keys: list[str] = []
+    # Hosts a user's base URL may name although they resolve to loopback or private addresses.
+    user_base_url_allowed_hosts: list[str] = []
+    provider_client_cache_size: int = 64  # SDK clients kept for users' keys, least recent out
 
     # Stream engine
     # Bounds what a crash can lose; subscribers that need unsaved text ask for a flush at once.
@@ -77,6 +96,17 @@ class Settings(BaseSettings):
     cleanup_interval_seconds: float = 300.0
     # How long `activity(after:)` can replay; older cursors get FeedResync.
     feed_retention_seconds: float = 6 * 3600
+
+    # Tools: rounds of tool calls per answer (the last round offers none, so the model answers);
+    # MCP servers for everyone (a JSON list, see the README) and the limits of their calls.
+    tool_max_rounds: int = Field(default=8, ge=1)
+    tool_approval_timeout_seconds: float = 300.0  # an undecided call is denied then
+    mcp_servers: list[McpServerConfig] = []
+    mcp_call_timeout_seconds: float = 60.0
+    mcp_connect_timeout_seconds: float = 10.0
+    mcp_idle_seconds: float = 300.0
+    mcp_ping_seconds: float = 5.0
+    mcp_max_result_chars: int = Field(default=20_000, ge=200)
 
     # GraphQL limits
     max_query_depth: int = 12
@@ -155,6 +185,11 @@ class Settings(BaseSettings):
     trusted_documents: Path | None = None
 
     @model_validator(mode="after")
+    def _check_mcp(self) -> Settings:
+        check_unique(self.mcp_servers)
+        return self
+
+    @model_validator(mode="after")
     def _check_cors(self) -> Settings:
         if self.cors_allow_credentials and "*" in self.cors_origins:
             raise ValueError("CHATGQL_CORS_ALLOW_CREDENTIALS cannot be used with the origin '*'")
@@ -202,13 +237,25 @@ class Settings(BaseSettings):
             return self.jwt_secret
         if self.env == "production":
             return None
-        path = self.data_dir / "dev-jwt-secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Created 0600 (never briefly world-readable) and exclusively: when two processes
-            # race here, the loser keeps the winner's secret instead of overwriting it.
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as out:
-                    out.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+        return _generated_secret(self.data_dir / "dev-jwt-secret", secrets.token_urlsafe(48))
+
+    def resolved_encryption_key(self) -> str:
+        """The key-encryption key; generated once into data_dir outside production."""
+        if self.encryption_key:
+            return self.encryption_key
+        if self.env == "production":
+            raise ValueError("CHATGQL_ENCRYPTION_KEY must be set in production")
+        fresh = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        return _generated_secret(self.data_dir / "dev-encryption-key", fresh)
+
+
+def _generated_secret(path: Path, fresh: str) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 (never briefly world-readable) and exclusively: when two processes
+        # race here, the loser keeps the winner's secret instead of overwriting it.
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(fresh)
+    return path.read_text().strip()

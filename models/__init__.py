@@ -7,8 +7,11 @@ from models.feed_events import FeedCursor, FeedEvent
 from models.messages import Message, MessageVersion
 from models.nodes import Node
 from models.projects import Project
+from models.provider_keys import ProviderKey
 from models.streams import Stream, StreamChunk
+from models.tool_approvals import ToolApproval
 from models.usage import UsageDay
+from models.usage_hours import UsageHour
 from models.users import User
 
 __all__ = [
@@ -21,8 +24,11 @@ __all__ = [
     "MessageVersion",
     "Node",
     "Project",
+    "ProviderKey",
     "Stream",
     "StreamChunk",
+    "ToolApproval",
     "UsageDay",
+    "UsageHour",
     "User",
 ]

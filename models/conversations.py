@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +32,8 @@ class Conversation(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     draft: Mapped[str | None] = mapped_column(Text)
+    # The tools its answers may use; None follows the owner's preference.
+    tools_enabled: Mapped[list[str] | None] = mapped_column(JSON)
     # Denormalized so a list of conversations loads its previews with one batched query.
     last_message_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     created_at: Mapped[dt.datetime] = created_column()

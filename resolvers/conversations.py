@@ -109,6 +109,7 @@ class Mutation:
             model=data.model,
             project_id=data.project_id,
             system_prompt=data.system_prompt,
+            catalog=s.models,
         )
         return Conversation.from_model(row)
 
@@ -136,6 +137,17 @@ class Mutation:
     ) -> Conversation:
         changes = conversations.draft_changes(draft)
         return await _update(info, id, "conversation.draft", changes, touch=False)
+
+    @strawberry.mutation(
+        description="Which tools its answers may use: a list of tool and MCP server names, [] "
+        "for none, or null to follow your preference (`toolsEnabled`)."
+    )
+    async def set_conversation_tools(
+        self, info: Info, id: strawberry.ID, tools: list[str] | None = None
+    ) -> Conversation:
+        known = info.context.services.tools.names()
+        changes = conversations.tools_changes(tools, known=known)
+        return await _update(info, id, "conversation.tools", changes, touch=False)
 
     @strawberry.mutation(description="Move into a project, or out of any with `projectId: null`.")
     async def move_conversation(

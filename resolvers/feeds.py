@@ -30,6 +30,7 @@ class Change(Enum):
     ARCHIVED = "archived"
     MOVED = "moved"
     DRAFT_SAVED = "draft"
+    TOOLS_CHOSEN = "tools"
     ADDED = "added"
     UPDATED = "updated"
     STARTED = "started"
@@ -43,6 +44,7 @@ CONVERSATION_CHANGES = {
     "conversation.archived": Change.ARCHIVED,
     "conversation.moved": Change.MOVED,
     "conversation.draft": Change.DRAFT_SAVED,
+    "conversation.tools": Change.TOOLS_CHOSEN,
 }
 MESSAGE_CHANGES = {"message.added": Change.ADDED, "message.updated": Change.UPDATED}
 STREAM_CHANGES = {"stream.started": Change.STARTED, "stream.finished": Change.FINISHED}

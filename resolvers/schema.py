@@ -21,12 +21,23 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from gql_api.settings import Settings
-from resolvers import attachments, conversations, feeds, messages, projects, streams, users
+from resolvers import (
+    attachments,
+    conversations,
+    feeds,
+    messages,
+    projects,
+    providers,
+    streams,
+    tools,
+    usage,
+    users,
+)
 from resolvers.documents import DocumentCache, KnownDocuments, repeated_fields
 from resolvers.errors import classify
 
-DOMAINS = (users, projects, conversations, messages, streams, attachments)
-Query = merge_types("Query", tuple(d.Query for d in DOMAINS))
+DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
+Query = merge_types("Query", tuple(d.Query for d in (*DOMAINS, usage)))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))
 

@@ -82,7 +82,7 @@ class SentSnapshot:
     """What an early snapshot gave the client: text up to `position`, and these tool calls."""
 
     position: int
-    tools: frozenset[tuple[str, bool]]
+    tools: frozenset[tuple[str, str]]
 
 
 @first_events.register("streamEvents", StreamDelta)

@@ -106,13 +106,34 @@ class TextPart:
     text: str
 
 
+@strawberry.enum
+class ToolCallState(Enum):
+    RUNNING = "running"
+    PENDING_APPROVAL = "pending_approval"
+    DONE = "done"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+
+
+@strawberry.type
+class ToolImage:
+    media_type: str
+    data: str = strawberry.field(description="The image bytes, base64.")
+
+
 @strawberry.type
 class ToolCallPart:
     id: str
-    name: str
+    name: str = strawberry.field(description="The tool's name as the model called it.")
     input: JSON
-    result: str | None
+    state: ToolCallState
+    server: str | None = strawberry.field(description="The MCP server; null for a built-in.")
+    tool: str = strawberry.field(description="The tool's own name (on its server).")
+    result: str | None = strawberry.field(description="Text of the result, as the model read it.")
     is_error: bool
+    structured_content: JSON | None
+    images: list[ToolImage]
+    truncated: bool = strawberry.field(description="The result was cut at the size limit.")
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
 
@@ -123,12 +144,22 @@ MessagePart = Annotated[TextPart | ToolCallPart, strawberry.union("MessagePart")
 def part_from_json(part: dict[str, Any]) -> TextPart | ToolCallPart:
     if part.get("type") == "tool_call":
         started, finished = part.get("started_at"), part.get("finished_at")
+        state = part.get("state") or ("done" if "result" in part else "running")
         return ToolCallPart(
             id=part.get("id", ""),
             name=part.get("name", ""),
             input=part.get("input", {}),
+            state=ToolCallState(state),
+            server=part.get("server"),
+            tool=part.get("tool") or part.get("name", ""),
             result=part.get("result"),
             is_error=bool(part.get("is_error", False)),
+            structured_content=part.get("structured"),
+            images=[
+                ToolImage(media_type=i.get("media_type", ""), data=i.get("data", ""))
+                for i in part.get("images") or []
+            ],
+            truncated=bool(part.get("truncated", False)),
             started_at=dt.datetime.fromisoformat(started) if started else None,
             finished_at=dt.datetime.fromisoformat(finished) if finished else None,
         )
@@ -319,6 +350,9 @@ class Conversation:
     archived: bool
     draft: str | None
     project_id: strawberry.ID | None
+    tools_enabled: list[str] | None = strawberry.field(
+        description="The tools its answers may use; null follows your preference."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     last_message_id: strawberry.Private[str | None]
@@ -353,6 +387,7 @@ class Conversation:
             archived=bool(row.archived),
             draft=row.draft,
             project_id=strawberry.ID(row.project_id) if row.project_id else None,
+            tools_enabled=None if row.tools_enabled is None else list(row.tools_enabled),
             created_at=row.created_at,
             updated_at=row.updated_at,
             last_message_id=row.last_message_id,

@@ -39,5 +39,6 @@ class Mutation:
             clear_default_model=model is None,
             theme=input.theme.value if input.theme else None,
             tools_enabled=input.tools_enabled if isinstance(input.tools_enabled, list) else None,
+            catalog=services.models,
         )
         return User.from_model(row)

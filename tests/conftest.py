@@ -15,6 +15,7 @@ from gql_api.db import Database
 from gql_api.migrate import upgrade
 from gql_api.settings import Settings
 from tests.fake_anthropic import fake_anthropic_fixture  # noqa: F401
+from tests.fake_openai import fake_openai_fixture  # noqa: F401
 from tests.servers import (  # noqa: F401
     PostgresServer,
     moto_endpoint,

@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,6 +194,8 @@ def drop_connection_after(
 
 
 class FakeAnthropic:
+    PATH = "/v1/messages"
+
     def __init__(self) -> None:
         self._scripts: deque[Script] = deque()
         self._lock = threading.Lock()
@@ -265,15 +267,15 @@ class FakeAnthropic:
         completed = True
         watcher = asyncio.create_task(_watch_disconnect(receive, gone))
         try:
-            if scope["method"] != "POST" or scope["path"] != "/v1/messages":
-                await _send_json(send, 404, http_status(404, message="not found").error_body)
+            if scope["method"] != "POST" or scope["path"] != self.PATH:
+                await _send_json(send, 404, self.error_body(404, "not found"))
             elif script is None:
-                await _send_json(send, 500, http_status(500, message="no script queued").error_body)
+                await _send_json(send, 500, self.error_body(500, "no script queued"))
             elif script.status != 200:
                 await _send_json(send, script.status, script.error_body)
             else:
                 model = body.get("model", "") if isinstance(body, dict) else ""
-                completed = await _play(send, script, model, gone)
+                completed = await _play(send, script, gone, lambda n, d: self.chunk(n, d, model))
         finally:
             # After a complete response `receive` reports a disconnect too; that one is normal.
             if gone.is_set() and not completed:
@@ -282,6 +284,16 @@ class FakeAnthropic:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             record.finished.set()
+
+    def error_body(self, status: int, message: str) -> Any:
+        return http_status(status, message=message).error_body
+
+    def chunk(self, name: str, data: Any, model: str) -> bytes:
+        """One event in the wire format."""
+        if name == "message_start":
+            data = copy.deepcopy(data)
+            data["message"]["model"] = model
+        return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
 async def _watch_disconnect(receive: Any, gone: asyncio.Event) -> None:
@@ -301,7 +313,9 @@ async def _send_json(send: Any, status: int, body: Any) -> None:
     await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
-async def _play(send: Any, script: Script, model: str, gone: asyncio.Event) -> bool:
+async def _play(
+    send: Any, script: Script, gone: asyncio.Event, render: Callable[[str, Any], bytes]
+) -> bool:
     """Plays the events; False when the response was cut short (dropped, or the client left)."""
     headers = [
         (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -318,10 +332,7 @@ async def _play(send: Any, script: Script, model: str, gone: asyncio.Event) -> b
                 await asyncio.wait_for(gone.wait(), script.delay)
         if gone.is_set():
             return False
-        if name == "message_start":
-            data = copy.deepcopy(data)
-            data["message"]["model"] = model
-        chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+        chunk = render(name, data)
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
     return True

@@ -102,12 +102,12 @@ async def test_create_with_title_model_and_project(api: ApiServer) -> None:
     created = await create_conversation(
         api,
         title="  Quarterly \t plan  ",
-        model="claude-sonnet-4-5",
+        model="demo",
         projectId=project["id"],
         systemPrompt="Be brief.",
     )
     assert created["title"] == "Quarterly plan"  # whitespace normalized
-    assert created["model"] == "claude-sonnet-4-5"
+    assert created["model"] == "demo"
     assert created["projectId"] == project["id"]
     assert created["systemPrompt"] == "Be brief."
     assert await get_conversation(api, created["id"]) == created
@@ -119,6 +119,7 @@ async def test_create_with_title_model_and_project(api: ApiServer) -> None:
         ({"title": "   "}, "BAD_USER_INPUT"),
         ({"title": "x" * 201}, "BAD_USER_INPUT"),
         ({"model": "bad model!"}, "BAD_USER_INPUT"),
+        ({"model": "gpt-unknown"}, "BAD_USER_INPUT"),
         ({"projectId": "not-an-id"}, "BAD_USER_INPUT"),
         ({"projectId": "0" * 32}, "NOT_FOUND"),
     ],

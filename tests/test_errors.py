@@ -88,6 +88,10 @@ MESSAGES = (
 )
 PREFS = "mutation($i: PreferencesInput!) { updatePreferences(input: $i) { id } }"
 USAGE = "query($f: Date!, $t: Date!) { usage(from: $f, to: $t) { day } }"
+SET_KEY = "mutation($p: String!, $k: String!) { setProviderKey(provider: $p, apiKey: $k) { id } }"
+REPORT = (
+    "query($f: DateTime!, $t: DateTime!) { usageReport(from: $f, to: $t) { total { requests } } }"
+)
 
 
 def bad_input_cases(conversation: str, message: str, project: str) -> list[Case]:
@@ -196,6 +200,23 @@ def bad_input_cases(conversation: str, message: str, project: str) -> list[Case]
         Case("usage: bad date", USAGE, {"f": "2024-13-45", "t": "2024-01-01"}, bad),
         Case("usage: to before from", USAGE, {"f": "2024-02-01", "t": "2024-01-01"}, bad),
         Case("usage: over a year", USAGE, {"f": "2020-01-01", "t": "2024-01-01"}, bad),
+        Case("send: unknown model", SEND, send(model="gpt-nope"), bad),
+        Case("defaultModel: unknown", PREFS, {"i": {"defaultModel": "gpt-nope"}}, bad),
+        Case("create: unknown model", CREATE, {"i": {"model": "gpt-nope"}}, bad),
+        Case("provider key: unknown provider", SET_KEY, {"p": "nope", "k": "sk-12345"}, bad),
+        Case("provider key: demo", SET_KEY, {"p": "demo", "k": "sk-12345"}, bad),
+        Case(
+            "usage report: naive time",
+            REPORT,
+            {"f": "2026-01-01T00:00:00", "t": "2026-01-02T00:00:00Z"},
+            bad,
+        ),
+        Case(
+            "usage report: to before from",
+            REPORT,
+            {"f": "2026-01-02T00:00:00Z", "t": "2026-01-01T00:00:00Z"},
+            bad,
+        ),
         # not even GraphQL
         Case("syntax error", "query { conversations(first: ) }", {}, "GRAPHQL_PARSE_FAILED"),
         Case("unknown field", "query { conversations { secret } }", {}, bad),

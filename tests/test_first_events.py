@@ -289,7 +289,8 @@ async def test_a_large_early_snapshot_reaches_a_websocket_client_whole(
         update={"demo_token_delay_seconds": 0.0}
     )
     async with start_api(settings) as api:
-        provider = api.services.provider
+        router = api.services.provider
+        provider = router.server_provider(api.services.models.providers["demo"])  # type: ignore[attr-defined]
         sent = await send(api, await new_conversation(api), "long [demo:words=12000]")
         stream_id = sent["stream"]["id"]
         variables = {"s": stream_id, "m": None, "o": 0}

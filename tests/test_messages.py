@@ -359,16 +359,16 @@ async def test_me_is_created_on_first_use(api: ApiServer) -> None:
 
 
 async def test_update_preferences(api: ApiServer) -> None:
-    changed = await preferences(api, defaultModel="claude-opus-4", theme="DARK")
-    assert changed == {"defaultModel": "claude-opus-4", "theme": "DARK", "toolsEnabled": []}
+    changed = await preferences(api, defaultModel="demo", theme="DARK")
+    assert changed == {"defaultModel": "demo", "theme": "DARK", "toolsEnabled": []}
     changed = await preferences(api, toolsEnabled=["current_time", "calculator", "calculator"])
     assert changed == {
-        "defaultModel": "claude-opus-4",
+        "defaultModel": "demo",
         "theme": "DARK",
         "toolsEnabled": ["calculator", "current_time"],
     }
     changed = await preferences(api, theme="LIGHT")  # omitted fields stay
-    assert changed["defaultModel"] == "claude-opus-4"
+    assert changed["defaultModel"] == "demo"
     assert changed["toolsEnabled"] == ["calculator", "current_time"]
     changed = await preferences(api, defaultModel=None)  # null clears it
     assert changed["defaultModel"] is None
@@ -384,12 +384,13 @@ async def test_update_preferences(api: ApiServer) -> None:
     [
         {"toolsEnabled": ["calculator", "rm_rf"]},
         {"defaultModel": "not a model!"},
+        {"defaultModel": "gpt-unknown"},
         {"theme": "NEON"},
     ],
 )
 async def test_bad_preferences_are_rejected(api: ApiServer, values: dict[str, Any]) -> None:
     before = await preferences(api, toolsEnabled=["current_time"], theme="DARK")
     with pytest.raises(GraphQLErrors) as caught:
-        await preferences(api, **{"defaultModel": "claude-x", **values})
+        await preferences(api, **{"defaultModel": "demo", **values})
     assert caught.value.code == "BAD_USER_INPUT"
     assert (await api.gql(ME))["me"]["preferences"] == before

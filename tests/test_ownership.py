@@ -11,8 +11,10 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -30,8 +32,11 @@ from graphql.pyutils import Undefined
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from gql_api.providers.config import ProviderConfig
+from gql_api.settings import Settings
 from models.base import new_id
 from resolvers.schema import build_schema
+from tests.conftest import make_settings
 from tests.support import ApiServer
 
 KINDS = ("conversation", "project", "message", "stream", "attachment")
@@ -394,7 +399,19 @@ async def make_rows(api: ApiServer, user: str) -> dict[str, str]:
     stream = sent["stream"]["id"]
     assert await wait_for_stream(api, stream, user) == "COMPLETED"
     me = (await api.gql("{ me { id } }", user=user))["me"]["id"]
+    keyed = [p.name for p in api.services.models.providers.values() if p.accepts_user_keys]
+    own_key: dict[str, str] = {}
+    if keyed:  # the settings of this module have one; other modules' may not
+        own_key["provider key"] = (
+            await api.gql(
+                'mutation($p: String!) { setProviderKey(provider: $p, apiKey: "sk-walker")'
+                " { id } }",
+                {"p": keyed[0]},
+                user=user,
+            )
+        )["setProviderKey"]["id"]
     return {
+        **own_key,
         "project": project,
         "conversation": conversation,
         "message": note,
@@ -425,6 +442,8 @@ query($c: ID!, $p: ID!, $s: ID!, $a: ID!, $m: ID!) {
   activeStreams { id }
   attachment(id: $a) { id name size sha256 conversationId messageId }
   attachments(conversationId: $c) { id messageId }
+  providerKeys { id provider lastFour lastUsedAt lastError }
+  models { id provider }
 }
 """
 
@@ -462,6 +481,20 @@ def is_empty(data: Any) -> bool:
 # ---------------------------------------------------------------- the tests
 
 
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The demo model, and a provider that takes users' own keys (never called here)."""
+    keyed = ProviderConfig(
+        name="keyed",
+        kind="openai-compatible",
+        base_url="http://127.0.0.1:9/v1",
+        api_key_env="CHATGQL_TEST_UNSET_KEY",
+        models=["keyed-model"],
+    )
+    demo = ProviderConfig(name="demo", kind="demo")
+    return make_settings(tmp_path, database_url, providers=[demo, keyed])
+
+
 async def test_every_id_argument_refuses_another_users_rows(api: ApiServer) -> None:
     schema = build_schema(api.settings)._schema
     targets = id_paths(schema)
@@ -479,6 +512,7 @@ async def test_every_id_argument_refuses_another_users_rows(api: ApiServer) -> N
 
     alice = await make_rows(api, "alice")
     bob = await make_rows(api, "bob")
+    assert "provider key" in alice, "the walker must try a provider key too"
     alice_before = await snapshot(api, "alice", alice)
     bob_before = await snapshot(api, "bob", bob)
     builder = ArgumentBuilder(own=bob)

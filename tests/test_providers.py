@@ -113,6 +113,16 @@ async def test_text_streams_as_deltas_then_usage_and_finished(
     assert fake_anthropic.calls == 1
 
 
+async def test_prompt_cache_tokens_are_counted_apart(fake_anthropic: FakeAnthropic) -> None:
+    script = text(["Hi"], input_tokens=10, output_tokens=3)
+    start = script.events[0][1]["message"]["usage"]
+    start.update(cache_read_input_tokens=200, cache_creation_input_tokens=50)
+    fake_anthropic.enqueue(script)
+    async with anthropic_provider(fake_anthropic) as provider:
+        events = await collect(provider.stream(request()))
+    assert Usage(260, 3, cache_read_tokens=200, cache_write_tokens=50) in events
+
+
 async def test_tool_use_input_json_is_assembled_into_one_call(
     fake_anthropic: FakeAnthropic,
 ) -> None:

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api import feeds
 from gql_api.db import Database
+from gql_api.domain.models import check_model
 from gql_api.domain.pagination import Page, decode_cursor, encode_cursor
 from gql_api.domain.users import CurrentUser
 from gql_api.domain.validation import (
-    clean_model,
     clean_title,
     optional_id,
     page_size,
@@ -26,6 +26,7 @@ from gql_api.domain.validation import (
 )
 from gql_api.errors import InvalidInput, NotFound, PayloadTooLarge
 from gql_api.feeds import Publisher
+from gql_api.providers.catalog import ModelCatalog
 from gql_api.storage.base import ObjectStore
 from models.attachments import Attachment
 from models.base import utcnow
@@ -58,12 +59,14 @@ async def create_conversation(
     model: str | None = None,
     project_id: str | None = None,
     system_prompt: str | None = None,
+    catalog: ModelCatalog,
 ) -> Conversation:
     optional_id(project_id, "projectId")
+    chosen, _ = await check_model(db=db, catalog=catalog, user=user, model=model)
     conversation = Conversation(
         owner_id=user.id,
         title=clean_title(title, max_chars=max_title) if title is not None else DEFAULT_TITLE,
-        model=clean_model(model),
+        model=chosen,
         system_prompt=_clean_system_prompt(system_prompt),
         project_id=project_id,
     )
@@ -116,6 +119,16 @@ async def update_conversation(
 
 def rename_changes(title: str, *, max_title: int) -> dict[str, Any]:
     return {"title": clean_title(title, max_chars=max_title)}
+
+
+def tools_changes(tools: list[str] | None, *, known: list[str]) -> dict[str, Any]:
+    """All (null: follow the owner's preference), none ([]) or a list of tools and servers."""
+    if tools is not None:
+        unknown = sorted(set(tools) - set(known))
+        if unknown:
+            raise InvalidInput(f"unknown tools: {', '.join(unknown)}", field="tools")
+        tools = sorted(set(tools))
+    return {"tools_enabled": tools}
 
 
 def draft_changes(draft: str | None) -> dict[str, Any]:

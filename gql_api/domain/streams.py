@@ -14,8 +14,9 @@ from gql_api import feeds, jobs
 from gql_api.db import Database
 from gql_api.domain.continuation import BUSY, accepting, announce, clear_active
 from gql_api.domain.messages import insert_user_message, message_event
+from gql_api.domain.models import answer_model, check_model
 from gql_api.domain.users import CurrentUser
-from gql_api.domain.validation import clean_client_id, clean_model, clean_text, require_id
+from gql_api.domain.validation import clean_client_id, clean_text, require_id
 from gql_api.errors import Conflict, InvalidInput, NotFound
 from gql_api.services import Services
 from models import stream_lifecycle
@@ -25,6 +26,7 @@ from models.conversations import owned_conversation
 from models.messages import Message, MessageVersion, by_client_id, owned_message
 from models.streams import ACTIVE, Stream, running_answers
 from models.usage import UsageDay
+from models.users import User
 
 STOP_WAIT_SECONDS = 10.0
 MAX_ATTACHMENTS = 20
@@ -52,7 +54,7 @@ async def send_message(
     require_id(conversation_id, "conversationId")
     text = clean_text(content, max_chars=svc.settings.max_message_chars)
     client_id = clean_client_id(client_message_id)
-    chosen_model = clean_model(model)
+    chosen_model, keys = await check_model(db=svc.db, catalog=svc.models, user=user, model=model)
     attachment_ids = list(dict.fromkeys(attachment_ids or []))
     if len(attachment_ids) > MAX_ATTACHMENTS:
         raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachmentIds")
@@ -78,7 +80,10 @@ async def send_message(
                 session, conversation, role="user", content=text, client_message_id=client_id
             )
             await _attach(session, user, conversation_id, prompt.id, attachment_ids)
-            answer, stream = await _new_answer(svc, session, user, prompt, chosen_model)
+            row = await session.get(User, user.id)
+            preferred = [chosen_model, conversation.model, row.default_model if row else None]
+            answering = answer_model(svc.models, keys, preferred)
+            answer, stream = await _new_answer(svc, session, user, prompt, answering)
             conversation.last_message_id = answer.id
     except IntegrityError as exc:
         # Another process won a race: same client id, or the one-active-stream index.
@@ -146,7 +151,7 @@ async def _attach(
 
 
 async def _new_answer(
-    svc: Services, session: AsyncSession, user: CurrentUser, prompt: Message, model: str | None
+    svc: Services, session: AsyncSession, user: CurrentUser, prompt: Message, model: str
 ) -> tuple[Message, Stream]:
     answer = Message(
         conversation_id=prompt.conversation_id,
@@ -238,7 +243,7 @@ async def retry_message(
     """Generate an assistant answer again from its prompt. The previous answer is kept as a
     version (`Message.versions`); the message keeps its id and gets `version + 1`."""
     require_id(message_id, "messageId")
-    chosen_model = clean_model(model)
+    chosen_model, keys = await check_model(db=svc.db, catalog=svc.models, user=user, model=model)
     await svc.user_limits.count_send(user.subject)
     accepting(svc)
     try:
@@ -270,12 +275,14 @@ async def retry_message(
             answer.content, answer.parts, answer.status = "", [], "streaming"
             answer.input_tokens = answer.output_tokens = 0
             answer.error_code = answer.error_message = None
-            answer.model = chosen_model
+            row = await session.get(User, user.id)
+            preferred = [chosen_model, conversation.model, row.default_model if row else None]
+            answer.model = answer_model(svc.models, keys, preferred)
             stream = stream_lifecycle.new_stream(
                 message_id=answer.id,
                 conversation_id=conversation.id,
                 owner_id=user.id,
-                model=chosen_model,
+                model=answer.model,
                 node_id=svc.node_id,
             )
             session.add(stream)

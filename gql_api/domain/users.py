@@ -8,8 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from gql_api.auth import Identity
 from gql_api.db import Database
-from gql_api.domain.validation import clean_model, refuse_nul
+from gql_api.domain.models import check_model
+from gql_api.domain.validation import refuse_nul
 from gql_api.errors import InvalidInput
+from gql_api.providers.catalog import ModelCatalog
 from models.users import User, user_by_subject
 
 THEMES = ("system", "light", "dark")
@@ -77,8 +79,12 @@ async def update_preferences(
     theme: str | None = None,
     tools_enabled: list[str] | None = None,
     clear_default_model: bool = False,
+    catalog: ModelCatalog,
 ) -> User:
-    model = clean_model(default_model)  # "" is refused like any other malformed name
+    # "" is refused like any other malformed name
+    model, _ = await check_model(
+        db=db, catalog=catalog, user=user, model=default_model, field="defaultModel"
+    )
     if theme is not None and theme not in THEMES:
         raise InvalidInput(f"theme must be one of {', '.join(THEMES)}", field="theme")
     if tools_enabled is not None:

@@ -50,11 +50,11 @@ def clean_text(value: str, *, max_chars: int, what: str = "content") -> str:
     return value
 
 
-def clean_model(value: str | None) -> str | None:
+def clean_model(value: str | None, field: str = "model") -> str | None:
     if value is None:
         return None
     if not _MODEL_RE.match(value):
-        raise InvalidInput("model is not a valid model name", field="model")
+        raise InvalidInput(f"{field} is not a valid model name", field=field)
     return value
 
 

@@ -53,11 +53,19 @@ _TRANSPORT_ERRORS = (httpx2.TransportError, httpx.TransportError)
 
 
 def make_anthropic_client(
-    api_key: str, base_url: str | None = None, timeout: float = 600.0, max_retries: int = 2
+    api_key: str,
+    base_url: str | None = None,
+    timeout: float = 600.0,
+    max_retries: int = 2,
+    headers: dict[str, str] | None = None,
 ) -> anthropic.AsyncAnthropic:
     """The SDK retries only the opening request; errors mid-stream reach the provider."""
     return anthropic.AsyncAnthropic(
-        api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        default_headers=headers or None,
     )
 
 
@@ -86,7 +94,7 @@ class AnthropicProvider:
             history = [*history, ModelMessage(role="assistant", content=[TextBlock(prefill)])]
         tool_json: dict[int, list[str]] = {}
         tool_heads: dict[int, tuple[str, str]] = {}
-        input_tokens = output_tokens = 0
+        input_tokens = output_tokens = cache_read = cache_write = 0
         stop_reason: str | None = None
         stopped = False
         try:
@@ -102,6 +110,7 @@ class AnthropicProvider:
                     # the raw deltas; only the raw ones are read here so nothing is doubled.
                     if event.type == "message_start":
                         input_tokens = _input_total(event.message.usage)
+                        cache_read, cache_write = _cache_counts(event.message.usage)
                         output_tokens = event.message.usage.output_tokens
                     elif event.type == "content_block_start":
                         block = event.content_block
@@ -130,6 +139,7 @@ class AnthropicProvider:
                         if event.usage.input_tokens is not None:
                             # message_delta usage holds cumulative totals, not increments.
                             input_tokens = _input_total(event.usage)
+                            cache_read, cache_write = _cache_counts(event.usage)
                     elif event.type == "message_stop":
                         stopped = True
         except anthropic.APIError as err:
@@ -152,7 +162,12 @@ class AnthropicProvider:
                 code=PROVIDER_CONNECTION_LOST,
                 retryable=True,
             )
-        yield Usage(input_tokens, output_tokens)
+        yield Usage(
+            input_tokens,
+            output_tokens,
+            cache_read_tokens=cache_read,
+            cache_write_tokens=cache_write,
+        )
         yield Finished(stop_reason or "end_turn")
 
 
@@ -171,6 +186,14 @@ def _input_total(usage: Any) -> int:
         (usage.input_tokens or 0)
         + (usage.cache_creation_input_tokens or 0)
         + (usage.cache_read_input_tokens or 0)
+    )
+
+
+def _cache_counts(usage: Any) -> tuple[int, int]:
+    """(read, written) prompt-cache tokens."""
+    return (
+        int(getattr(usage, "cache_read_input_tokens", None) or 0),
+        int(getattr(usage, "cache_creation_input_tokens", None) or 0),
     )
 
 

@@ -65,6 +65,7 @@ class ModelRequest:
     # The answer so far, when an interrupted answer is continued: the provider asks the model to
     # go on from it (assistant prefill where the API has it) and yields only what follows.
     continue_from: str = ""
+    user_id: str | None = None  # whose answer: their own provider key is used when they have one
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +84,17 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token totals for the whole request; yielded once, just before `Finished`."""
+    """Token totals for the whole request; yielded once, just before `Finished`.
+
+    `input_tokens` counts cached ones too; the cache and reasoning figures say how many of the
+    input and output tokens were of that sort. `estimated`: the provider sent no figures."""
 
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,19 @@ an interrupted answer continued is the answer it would have been.
 When tools are offered it uses them like a real model would: an arithmetic expression
 ("calculate 2+3*4") calls `calculator`, the word "time" calls `current_time`; the turn then ends
 with `Finished("tool_use")`. When the last message holds tool results, it answers from them.
+Any offered tool (an MCP server's too) is called by a marker:
+
+- `[demo:tool=NAME {"json": "arguments"}]`: call NAME with these arguments (`{}` when left
+  out); several markers make several calls in one turn.
+- `[demo:again]`: call the marked tools again after their results, round after round, for as
+  long as tools are offered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import random
 import re
 from collections.abc import AsyncGenerator
@@ -44,7 +51,8 @@ from gql_api.providers.base import (
 )
 
 FAIL_AFTER_DELTAS = 3
-_MARKER = re.compile(r"\[demo:(fail|drop|long|words=(\d+))\]", re.IGNORECASE)
+_MARKER = re.compile(r"\[demo:(fail|drop|long|again|words=(\d+))\]", re.IGNORECASE)
+_TOOL_MARKER = re.compile(r"\[demo:tool=([A-Za-z0-9_-]+)(?:\s+(\{.*?\}))?\]", re.DOTALL)
 _ARITHMETIC = re.compile(r"[-+(]*\d[\d.\s()*/%+-]*")
 _HAS_OPERATOR = re.compile(r"\d\s*\)*\s*(\*\*|[-+*/%])\s*[-+(]*\s*\d")
 _TIME = re.compile(r"\btime\b", re.IGNORECASE)
@@ -90,15 +98,18 @@ class DemoProvider:
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
         raw = last_user_text(request.messages)
-        text = " ".join(_MARKER.sub(" ", raw).split())
+        text = " ".join(_TOOL_MARKER.sub(" ", _MARKER.sub(" ", raw)).split())
         markers = {m.group(1).lower() for m in _MARKER.finditer(raw)}
         words = next((int(m.group(2)) for m in _MARKER.finditer(raw) if m.group(2)), None)
         rng = random.Random(hashlib.sha256(raw.encode()).digest())
 
         has_results = _holds_tool_results(request.messages)
-        call = None if has_results else _pick_tool(request, text)
-        if call is not None:
-            answer = f"Let me use the `{call.name}` tool for that."
+        marked = _marked_calls(request, raw) if not has_results or "again" in markers else []
+        call = None if has_results or marked else _pick_tool(request, text)
+        calls = marked or ([call] if call is not None else [])
+        if calls:
+            named = ", ".join(f"`{c.name}`" for c in calls)
+            answer = f"Let me use {named} for that."
         elif has_results:
             answer = _answer_from_results(request.messages, rng)
         else:
@@ -106,7 +117,7 @@ class DemoProvider:
             # Every word is one piece, so composing at least N words and cutting gives N pieces.
             answer = _compose(text, rng, target if words is None else words)
         pieces = _pieces(answer)
-        if words is not None and call is None and not has_results:
+        if words is not None and not calls and not has_results:
             pieces = pieces[:words]
         if request.continue_from:
             pieces = _pieces("".join(pieces)[len(request.continue_from) :])
@@ -121,10 +132,10 @@ class DemoProvider:
             yield TextDelta(piece)
         if fail_at == len(pieces):
             raise error()
-        if call is not None:
-            yield call
+        for tool_call in calls:
+            yield tool_call
         yield Usage(_count_input(request), len(pieces))
-        yield Finished("tool_use" if call is not None else "end_turn")
+        yield Finished("tool_use" if calls else "end_turn")
 
 
 def _overloaded() -> ProviderError:
@@ -161,6 +172,24 @@ def _pick_tool(request: ModelRequest, text: str) -> ToolCall | None:
     # Unique within a conversation and stable for a given request.
     digest = hashlib.sha256(f"{len(request.messages)}:{name}:{text}".encode()).hexdigest()
     return ToolCall(f"toolu_demo_{digest[:20]}", name, tool_input)
+
+
+def _marked_calls(request: ModelRequest, raw: str) -> list[ToolCall]:
+    offered = {tool.name for tool in request.tools}
+    calls = []
+    for index, match in enumerate(_TOOL_MARKER.finditer(raw)):
+        name, arguments = match.group(1), match.group(2)
+        if name not in offered:
+            continue
+        try:
+            tool_input = json.loads(arguments) if arguments else {}
+        except json.JSONDecodeError:
+            tool_input = {"unparsed": arguments}
+        if not isinstance(tool_input, dict):
+            tool_input = {"value": tool_input}
+        digest = hashlib.sha256(f"{len(request.messages)}:{index}:{name}:{raw}".encode())
+        calls.append(ToolCall(f"toolu_demo_{digest.hexdigest()[:20]}", name, tool_input))
+    return calls
 
 
 def _find_expression(text: str) -> str | None:

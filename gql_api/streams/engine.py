@@ -23,7 +23,6 @@ from gql_api.providers.base import (
     TextBlock,
     TextDelta,
     ToolCall,
-    ToolResultBlock,
     ToolUseBlock,
     Usage,
 )
@@ -41,12 +40,15 @@ from gql_api.streams.generation import (
 )
 from gql_api.streams.history import StreamContext, load_context
 from gql_api.streams.snapshots import Snapshot
+from gql_api.streams.tool_calls import call_part, run_calls
 from gql_api.tools import ToolRegistry
+from gql_api.tools.approval import Approvals
+from gql_api.tools.registry import Toolset
 from models.base import utcnow
 from models.streams import Stream
+from models.tool_approvals import remembered
 
 log = logging.getLogger(__name__)
-MAX_TOOL_ROUNDS = 8
 
 
 class StreamEngine:
@@ -76,6 +78,7 @@ class StreamEngine:
         )
         self._running: dict[str, Generation] = {}
         self.accepting = True  # False while the process drains: no new answers here
+        self.approvals = Approvals()
         self._control: asyncio.Task[None] | None = None
         self.model_calls = 0  # provider invocations, for tests that prove replays never call it
 
@@ -228,6 +231,12 @@ class StreamEngine:
                             # A subscriber found a gap between its snapshot and the live
                             # deltas: write now rather than at the next tick.
                             self.flusher.flush_soon()
+                        elif kind == "decide":
+                            self.decide(
+                                str(message.get("stream_id")),
+                                str(message.get("call_id")),
+                                message.get("approve") is True,
+                            )
                         elif kind == "stop":
                             gen = self._running.get(str(message.get("stream_id")))
                             if gen is not None:
@@ -287,32 +296,37 @@ class StreamEngine:
 
     async def _produce(self, gen: Generation, ctx: StreamContext) -> None:
         messages = list(ctx.history)
-        enabled = list(ctx.user.tools_enabled or [])
-        tools = self._tools.specs(enabled) if enabled else []
+        chosen = ctx.conversation.tools_enabled
+        enabled = list(ctx.user.tools_enabled if chosen is None else chosen)
+        toolset = await self._tools.toolset(
+            gen.user_id, enabled, await self._remembered(gen.user_id) if enabled else {}
+        )
+        buf = gen.buf  # the same for every round
         # Text of the current model turn, a continued answer's saved text included.
         text: list[str] = [gen.prefill] if gen.prefill else []
         gen.prefill = ""
-        for _ in range(MAX_TOOL_ROUNDS):
+        rounds = self._settings.tool_max_rounds
+        for round in range(rounds):
             request = ModelRequest(
                 model=ctx.model,
                 system=ctx.system,
                 messages=messages,
                 max_tokens=self._settings.max_output_tokens,
-                tools=tools,
+                # The last round offers no tools: the model has to answer with what it has.
+                tools=toolset.specs if round < rounds - 1 else [],
+                user_id=gen.user_id,
             )
-            calls, stop_reason = await self._turn(gen, request, text)
+            calls, stop_reason = await self._turn(gen, request, text, toolset)
             if stop_reason != "tool_use" or not calls:
                 return
             results: list[Block] = []
-            for call, part in calls:
-                outcome = await self._tools.run(call.name, call.input)
-                part.update(
-                    result=outcome.content,
-                    is_error=outcome.is_error,
-                    finished_at=utcnow().isoformat(),
-                )
-                await self._update_part(gen.buf, part)
-                results.append(ToolResultBlock(call.id, outcome.content, outcome.is_error))
+            results += await run_calls(
+                toolset,
+                calls,
+                record=lambda part: self._record_part(buf, part),
+                publish=lambda part: self._publish_part(buf, part),
+                ask=lambda part: self._ask_approval(buf, part),
+            )
             said: list[Block] = [TextBlock("".join(text))] if "".join(text).strip() else []
             uses = [ToolUseBlock(c.id, c.name, c.input) for c, _ in calls]
             messages += [
@@ -322,7 +336,7 @@ class StreamEngine:
             text = []
 
     async def _turn(
-        self, gen: Generation, request: ModelRequest, text: list[str]
+        self, gen: Generation, request: ModelRequest, text: list[str], toolset: Toolset
     ) -> tuple[list[tuple[ToolCall, dict[str, Any]]], str]:
         """One model turn; a connection dropped mid-answer is continued from the text so far."""
         while True:
@@ -338,14 +352,7 @@ class StreamEngine:
                             await self._add_text(gen, event.text)
                             text.append(event.text)
                         elif isinstance(event, ToolCall):
-                            part = {
-                                "type": "tool_call",
-                                "id": event.id,
-                                "name": event.name,
-                                "input": event.input,
-                                "offset": gen.buf.length,
-                                "started_at": utcnow().isoformat(),
-                            }
+                            part = call_part(event, toolset, gen.buf.length)
                             calls.append((event, part))
                             await self._update_part(gen.buf, part)
                         elif isinstance(event, Usage):
@@ -382,14 +389,41 @@ class StreamEngine:
             seconds = time.monotonic() - gen.first_text_at
             self.metrics.answer_finished(gen.output_tokens, seconds)
 
+    async def _remembered(self, user_id: str) -> dict[tuple[str, str], str]:
+        async with self._db.read() as session:
+            return await remembered(session, user_id)
+
+    async def _ask_approval(self, buf: StreamBuffer, part: dict[str, Any]) -> bool:
+        """Pause on a call until the user decides (from any process); no decision is a no."""
+        part["state"] = "pending_approval"
+        self._record_part(buf, part)
+        self.approvals.expect(buf.stream_id, part["id"])
+        # Saved before anyone is told: a decision, from any process, checks the saved state.
+        with contextlib.suppress(Exception):
+            await self.flusher.flush()
+        await self._publish_part(buf, part)
+        timeout = self._settings.tool_approval_timeout_seconds
+        return await self.approvals.wait(buf.stream_id, part["id"], timeout=timeout)
+
+    def decide(self, stream_id: str, call_id: str, approve: bool) -> bool:
+        """A decision for a call this process holds pending; False when it holds none."""
+        return self.approvals.decide(stream_id, call_id, approve)
+
     async def _update_part(self, buf: StreamBuffer, part: dict[str, Any]) -> None:
+        self._record_part(buf, part)
+        await self._publish_part(buf, part)
+
+    async def _publish_part(self, buf: StreamBuffer, part: dict[str, Any]) -> None:
+        await self._publish(buf, events.tool(buf.seq, buf.length, dict(part)))
+
+    @staticmethod
+    def _record_part(buf: StreamBuffer, part: dict[str, Any]) -> None:
         index = next((i for i, p in enumerate(buf.parts) if p["id"] == part["id"]), None)
         if index is None:
             buf.parts.append(dict(part))
         else:
             buf.parts[index] = dict(part)
         buf.parts_dirty = True
-        await self._publish(buf, events.tool(buf.seq, buf.length, dict(part)))
 
     async def _publish(self, buf: StreamBuffer, event: dict[str, Any]) -> None:
         try:

@@ -84,7 +84,15 @@ async def load_context(
             turns[-1] = ModelMessage(role=role, content=[*turns[-1].content, *blocks])
         else:
             turns.append(ModelMessage(role=role, content=blocks))
-    model = stream.model or conversation.model or user.default_model or settings.default_model
+    # Streams name their model when they start; the rest is for rows older than that.
+    model = (
+        stream.model
+        or conversation.model
+        or user.default_model
+        or settings.default_model
+        or message.model
+        or ""
+    )
     return StreamContext(
         stream=stream,
         message=message,

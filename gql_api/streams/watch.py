@@ -48,7 +48,7 @@ async def watch(
     owner_id: str | None = None,
     sink: DeltaSink | None = None,
     live: LiveStreams | None = None,
-    sent_tools: frozenset[tuple[str, bool]] | None = None,
+    sent_tools: frozenset[tuple[str, str]] | None = None,
 ) -> AsyncIterator[dict[str, Any] | Snapshot]:
     """Yields a Snapshot, then delta/tool events, then one end event.
 
@@ -178,8 +178,13 @@ async def watch(
                 return
 
 
-def tool_key(part: dict[str, Any]) -> tuple[str, bool]:
-    return (str(part.get("id")), "result" in part)
+def tool_key(part: dict[str, Any]) -> tuple[str, str]:
+    """A tool call in one of its states: each state reaches a watcher once."""
+    return (str(part.get("id")), tool_state(part))
+
+
+def tool_state(part: dict[str, Any]) -> str:
+    return str(part.get("state") or ("done" if "result" in part else "running"))
 
 
 async def _fill(

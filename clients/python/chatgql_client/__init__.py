@@ -47,6 +47,7 @@ from .create_conversation import (
     CreateConversationCreateConversation,
 )
 from .create_project import CreateProject, CreateProjectCreateProject
+from .decide_tool_call import DecideToolCall, DecideToolCallDecideToolCall
 from .delete_attachment import DeleteAttachment, DeleteAttachmentDeleteAttachment
 from .delete_conversation import (
     DeleteConversation,
@@ -54,8 +55,18 @@ from .delete_conversation import (
 )
 from .delete_message import DeleteMessage, DeleteMessageDeleteMessage
 from .delete_project import DeleteProject, DeleteProjectDeleteProject
+from .delete_provider_key import DeleteProviderKey, DeleteProviderKeyDeleteProviderKey
 from .edit_message import EditMessage, EditMessageEditMessage
-from .enums import AuthorRole, Change, MessageStatus, Role, StreamStatus, Theme
+from .enums import (
+    AuthorRole,
+    Change,
+    MessageStatus,
+    Role,
+    StreamStatus,
+    Theme,
+    ToolCallState,
+    UsageGranularity,
+)
 from .exceptions import (
     GraphQLClientError,
     GraphQLClientGraphQLError,
@@ -67,14 +78,19 @@ from .fragments import (
     AttachmentFields,
     ConversationFields,
     ConversationFieldsActiveStream,
+    McpServerFields,
+    McpServerFieldsTools,
     MessageFields,
     MessageFieldsAttachments,
     MessageFieldsPartsTextPart,
     MessageFieldsPartsToolCallPart,
     MessageFieldsUsage,
     ProjectFields,
+    ProviderKeyFields,
     StreamFields,
     ToolCallFields,
+    ToolCallFieldsImages,
+    UsageTotalsFields,
 )
 from .input_types import (
     AddMessageInput,
@@ -82,6 +98,7 @@ from .input_types import (
     PreferencesInput,
     SendMessageInput,
 )
+from .mcp_servers import McpServers, McpServersMcpServers
 from .me import Me, MeMe, MeMePreferences
 from .message import Message, MessageMessage, MessageMessageVersions
 from .messages import (
@@ -91,9 +108,12 @@ from .messages import (
     MessagesMessagesEdgesNode,
     MessagesMessagesPageInfo,
 )
+from .models import Models, ModelsModels, ModelsModelsCapabilities, ModelsModelsPricing
 from .move_conversation import MoveConversation, MoveConversationMoveConversation
 from .project import Project, ProjectProject
 from .projects import Projects, ProjectsProjects
+from .provider_keys import ProviderKeys, ProviderKeysProviderKeys
+from .refresh_mcp_server import RefreshMcpServer, RefreshMcpServerRefreshMcpServer
 from .rename_conversation import (
     RenameConversation,
     RenameConversationRenameConversation,
@@ -122,6 +142,11 @@ from .set_conversation_pinned import (
     SetConversationPinned,
     SetConversationPinnedSetConversationPinned,
 )
+from .set_conversation_tools import (
+    SetConversationTools,
+    SetConversationToolsSetConversationTools,
+)
+from .set_provider_key import SetProviderKey, SetProviderKeySetProviderKey
 from .stop_stream import StopStream, StopStreamStopStream
 from .stream import Stream, StreamStream
 from .stream_events import (
@@ -141,6 +166,15 @@ from .update_preferences import (
 )
 from .upload_attachment import UploadAttachment, UploadAttachmentUploadAttachment
 from .usage import Usage, UsageUsage
+from .usage_report import (
+    UsageReport,
+    UsageReportUsageReport,
+    UsageReportUsageReportByModel,
+    UsageReportUsageReportByModelUsage,
+    UsageReportUsageReportPeriods,
+    UsageReportUsageReportPeriodsUsage,
+    UsageReportUsageReportTotal,
+)
 
 __all__ = [
     "ActiveStreams",
@@ -195,6 +229,8 @@ __all__ = [
     "CreateConversationInput",
     "CreateProject",
     "CreateProjectCreateProject",
+    "DecideToolCall",
+    "DecideToolCallDecideToolCall",
     "DeleteAttachment",
     "DeleteAttachmentDeleteAttachment",
     "DeleteConversation",
@@ -203,6 +239,8 @@ __all__ = [
     "DeleteMessageDeleteMessage",
     "DeleteProject",
     "DeleteProjectDeleteProject",
+    "DeleteProviderKey",
+    "DeleteProviderKeyDeleteProviderKey",
     "EditMessage",
     "EditMessageEditMessage",
     "GraphQLClientError",
@@ -210,6 +248,10 @@ __all__ = [
     "GraphQLClientGraphQLMultiError",
     "GraphQLClientHttpError",
     "GraphQLClientInvalidResponseError",
+    "McpServerFields",
+    "McpServerFieldsTools",
+    "McpServers",
+    "McpServersMcpServers",
     "Me",
     "MeMe",
     "MeMePreferences",
@@ -227,6 +269,10 @@ __all__ = [
     "MessagesMessagesEdges",
     "MessagesMessagesEdgesNode",
     "MessagesMessagesPageInfo",
+    "Models",
+    "ModelsModels",
+    "ModelsModelsCapabilities",
+    "ModelsModelsPricing",
     "MoveConversation",
     "MoveConversationMoveConversation",
     "PreferencesInput",
@@ -235,6 +281,11 @@ __all__ = [
     "ProjectProject",
     "Projects",
     "ProjectsProjects",
+    "ProviderKeyFields",
+    "ProviderKeys",
+    "ProviderKeysProviderKeys",
+    "RefreshMcpServer",
+    "RefreshMcpServerRefreshMcpServer",
     "RenameConversation",
     "RenameConversationRenameConversation",
     "RenameProject",
@@ -257,6 +308,10 @@ __all__ = [
     "SetConversationArchivedSetConversationArchived",
     "SetConversationPinned",
     "SetConversationPinnedSetConversationPinned",
+    "SetConversationTools",
+    "SetConversationToolsSetConversationTools",
+    "SetProviderKey",
+    "SetProviderKeySetProviderKey",
     "StopStream",
     "StopStreamStopStream",
     "Stream",
@@ -273,6 +328,8 @@ __all__ = [
     "StreamStream",
     "Theme",
     "ToolCallFields",
+    "ToolCallFieldsImages",
+    "ToolCallState",
     "UpdatePreferences",
     "UpdatePreferencesUpdatePreferences",
     "UpdatePreferencesUpdatePreferencesPreferences",
@@ -280,5 +337,14 @@ __all__ = [
     "UploadAttachment",
     "UploadAttachmentUploadAttachment",
     "Usage",
+    "UsageGranularity",
+    "UsageReport",
+    "UsageReportUsageReport",
+    "UsageReportUsageReportByModel",
+    "UsageReportUsageReportByModelUsage",
+    "UsageReportUsageReportPeriods",
+    "UsageReportUsageReportPeriodsUsage",
+    "UsageReportUsageReportTotal",
+    "UsageTotalsFields",
     "UsageUsage",
 ]

@@ -1,5 +1,5 @@
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Optional, Union
 
 from .active_streams import ActiveStreams
@@ -15,23 +15,30 @@ from .conversation_events import ConversationEvents
 from .conversations import Conversations
 from .create_conversation import CreateConversation
 from .create_project import CreateProject
+from .decide_tool_call import DecideToolCall
 from .delete_attachment import DeleteAttachment
 from .delete_conversation import DeleteConversation
 from .delete_message import DeleteMessage
 from .delete_project import DeleteProject
+from .delete_provider_key import DeleteProviderKey
 from .edit_message import EditMessage
+from .enums import UsageGranularity
 from .input_types import (
     AddMessageInput,
     CreateConversationInput,
     PreferencesInput,
     SendMessageInput,
 )
+from .mcp_servers import McpServers
 from .me import Me
 from .message import Message
 from .messages import Messages
+from .models import Models
 from .move_conversation import MoveConversation
 from .project import Project
 from .projects import Projects
+from .provider_keys import ProviderKeys
+from .refresh_mcp_server import RefreshMcpServer
 from .rename_conversation import RenameConversation
 from .rename_project import RenameProject
 from .retry_message import RetryMessage
@@ -39,12 +46,15 @@ from .save_draft import SaveDraft
 from .send_message import SendMessage
 from .set_conversation_archived import SetConversationArchived
 from .set_conversation_pinned import SetConversationPinned
+from .set_conversation_tools import SetConversationTools
+from .set_provider_key import SetProviderKey
 from .stop_stream import StopStream
 from .stream import Stream
 from .stream_events import StreamEvents
 from .update_preferences import UpdatePreferences
 from .upload_attachment import UploadAttachment
 from .usage import Usage
+from .usage_report import UsageReport
 
 
 def gql(q: str) -> str:
@@ -778,8 +788,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -864,8 +883,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -960,8 +988,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1042,8 +1079,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1111,8 +1157,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1180,8 +1235,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1286,8 +1350,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1379,8 +1452,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1498,6 +1580,117 @@ class ChatClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return DeleteProject.model_validate(data)
+
+    async def models(self, **kwargs: Any) -> Models:
+        query = gql("""
+            query Models {
+              models {
+                id
+                provider
+                displayName
+                contextWindow
+                maxOutputTokens
+                capabilities {
+                  tools
+                  vision
+                  reasoning
+                  promptCaching
+                }
+                pricing {
+                  input
+                  output
+                  cacheRead
+                  cacheWrite
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="Models", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Models.model_validate(data)
+
+    async def provider_keys(self, **kwargs: Any) -> ProviderKeys:
+        query = gql("""
+            query ProviderKeys {
+              providerKeys {
+                ...ProviderKeyFields
+              }
+            }
+
+            fragment ProviderKeyFields on ProviderKey {
+              id
+              provider
+              lastFour
+              baseUrl
+              createdAt
+              lastUsedAt
+              lastError
+              lastErrorAt
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="ProviderKeys", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ProviderKeys.model_validate(data)
+
+    async def set_provider_key(
+        self,
+        provider: str,
+        api_key: str,
+        base_url: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> SetProviderKey:
+        query = gql("""
+            mutation SetProviderKey($provider: String!, $apiKey: String!, $baseUrl: String) {
+              setProviderKey(provider: $provider, apiKey: $apiKey, baseUrl: $baseUrl) {
+                ...ProviderKeyFields
+              }
+            }
+
+            fragment ProviderKeyFields on ProviderKey {
+              id
+              provider
+              lastFour
+              baseUrl
+              createdAt
+              lastUsedAt
+              lastError
+              lastErrorAt
+            }
+            """)
+        variables: dict[str, object] = {
+            "provider": provider,
+            "apiKey": api_key,
+            "baseUrl": base_url,
+        }
+        response = await self.execute(
+            query=query, operation_name="SetProviderKey", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SetProviderKey.model_validate(data)
+
+    async def delete_provider_key(self, id: str, **kwargs: Any) -> DeleteProviderKey:
+        query = gql("""
+            mutation DeleteProviderKey($id: ID!) {
+              deleteProviderKey(id: $id) {
+                id
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="DeleteProviderKey",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteProviderKey.model_validate(data)
 
     async def stream(self, id: str, **kwargs: Any) -> Stream:
         query = gql("""
@@ -1639,8 +1832,17 @@ class ChatClient(AsyncBaseClient):
               id
               name
               input
+              state
+              server
+              tool
               result
               isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
               startedAt
               finishedAt
             }
@@ -1654,6 +1856,175 @@ class ChatClient(AsyncBaseClient):
             query=query, operation_name="StreamEvents", variables=variables, **kwargs
         ):
             yield StreamEvents.model_validate(data)
+
+    async def mcp_servers(self, **kwargs: Any) -> McpServers:
+        query = gql("""
+            query McpServers {
+              mcpServers {
+                ...McpServerFields
+              }
+            }
+
+            fragment McpServerFields on McpServer {
+              name
+              transport
+              status
+              lastError
+              tools {
+                name
+                description
+                inputSchema
+                approval
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="McpServers", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return McpServers.model_validate(data)
+
+    async def refresh_mcp_server(self, name: str, **kwargs: Any) -> RefreshMcpServer:
+        query = gql("""
+            mutation RefreshMcpServer($name: String!) {
+              refreshMcpServer(name: $name) {
+                ...McpServerFields
+              }
+            }
+
+            fragment McpServerFields on McpServer {
+              name
+              transport
+              status
+              lastError
+              tools {
+                name
+                description
+                inputSchema
+                approval
+              }
+            }
+            """)
+        variables: dict[str, object] = {"name": name}
+        response = await self.execute(
+            query=query,
+            operation_name="RefreshMcpServer",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return RefreshMcpServer.model_validate(data)
+
+    async def set_conversation_tools(
+        self,
+        id: str,
+        tools: Union[Optional[list[str]], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> SetConversationTools:
+        query = gql("""
+            mutation SetConversationTools($id: ID!, $tools: [String!]) {
+              setConversationTools(id: $id, tools: $tools) {
+                id
+                toolsEnabled
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "tools": tools}
+        response = await self.execute(
+            query=query,
+            operation_name="SetConversationTools",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SetConversationTools.model_validate(data)
+
+    async def decide_tool_call(
+        self,
+        stream_id: str,
+        tool_call_id: str,
+        approve: bool,
+        remember: bool,
+        **kwargs: Any,
+    ) -> DecideToolCall:
+        query = gql("""
+            mutation DecideToolCall($streamId: ID!, $toolCallId: String!, $approve: Boolean!, $remember: Boolean! = false) {
+              decideToolCall(
+                streamId: $streamId
+                toolCallId: $toolCallId
+                approve: $approve
+                remember: $remember
+              ) {
+                streamId
+                toolCallId
+                approved
+                remembered
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "streamId": stream_id,
+            "toolCallId": tool_call_id,
+            "approve": approve,
+            "remember": remember,
+        }
+        response = await self.execute(
+            query=query, operation_name="DecideToolCall", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return DecideToolCall.model_validate(data)
+
+    async def usage_report(
+        self,
+        from_: datetime,
+        to: datetime,
+        granularity: UsageGranularity,
+        **kwargs: Any,
+    ) -> UsageReport:
+        query = gql("""
+            query UsageReport($from: DateTime!, $to: DateTime!, $granularity: UsageGranularity! = DAY) {
+              usageReport(from: $from, to: $to, granularity: $granularity) {
+                periods {
+                  start
+                  model
+                  usage {
+                    ...UsageTotalsFields
+                  }
+                }
+                byModel {
+                  model
+                  usage {
+                    ...UsageTotalsFields
+                  }
+                }
+                total {
+                  ...UsageTotalsFields
+                }
+              }
+            }
+
+            fragment UsageTotalsFields on UsageTotals {
+              inputTokens
+              outputTokens
+              cacheReadTokens
+              cacheWriteTokens
+              reasoningTokens
+              costMicros
+              requests
+              estimatedRequests
+            }
+            """)
+        variables: dict[str, object] = {
+            "from": from_,
+            "to": to,
+            "granularity": granularity,
+        }
+        response = await self.execute(
+            query=query, operation_name="UsageReport", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return UsageReport.model_validate(data)
 
     async def me(self, **kwargs: Any) -> Me:
         query = gql("""

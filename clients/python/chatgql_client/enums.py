@@ -13,6 +13,7 @@ class Change(str, Enum):
     ARCHIVED = "ARCHIVED"
     MOVED = "MOVED"
     DRAFT_SAVED = "DRAFT_SAVED"
+    TOOLS_CHOSEN = "TOOLS_CHOSEN"
     ADDED = "ADDED"
     UPDATED = "UPDATED"
     STARTED = "STARTED"
@@ -46,3 +47,16 @@ class Theme(str, Enum):
     SYSTEM = "SYSTEM"
     LIGHT = "LIGHT"
     DARK = "DARK"
+
+
+class ToolCallState(str, Enum):
+    RUNNING = "RUNNING"
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    DONE = "DONE"
+    DENIED = "DENIED"
+    CANCELLED = "CANCELLED"
+
+
+class UsageGranularity(str, Enum):
+    DAY = "DAY"
+    HOUR = "HOUR"

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Field
 
 from .base_model import BaseModel
-from .enums import MessageStatus, Role, StreamStatus
+from .enums import MessageStatus, Role, StreamStatus, ToolCallState
 
 
 class AttachmentFields(BaseModel):
@@ -53,14 +53,40 @@ class ConversationFieldsActiveStream(StreamFields):
     pass
 
 
+class McpServerFields(BaseModel):
+    name: str
+    transport: str
+    status: str
+    last_error: Optional[str] = Field(alias="lastError")
+    tools: list["McpServerFieldsTools"]
+
+
+class McpServerFieldsTools(BaseModel):
+    name: str
+    description: str
+    input_schema: Any = Field(alias="inputSchema")
+    approval: str
+
+
 class ToolCallFields(BaseModel):
     id: str
     name: str
     input: Any
+    state: ToolCallState
+    server: Optional[str]
+    tool: str
     result: Optional[str]
     is_error: bool = Field(alias="isError")
+    structured_content: Optional[Any] = Field(alias="structuredContent")
+    images: list["ToolCallFieldsImages"]
+    truncated: bool
     started_at: Optional[datetime] = Field(alias="startedAt")
     finished_at: Optional[datetime] = Field(alias="finishedAt")
+
+
+class ToolCallFieldsImages(BaseModel):
+    media_type: str = Field(alias="mediaType")
+    data: str
 
 
 class MessageFields(BaseModel):
@@ -113,9 +139,34 @@ class ProjectFields(BaseModel):
     updated_at: datetime = Field(alias="updatedAt")
 
 
+class ProviderKeyFields(BaseModel):
+    id: str
+    provider: str
+    last_four: str = Field(alias="lastFour")
+    base_url: Optional[str] = Field(alias="baseUrl")
+    created_at: datetime = Field(alias="createdAt")
+    last_used_at: Optional[datetime] = Field(alias="lastUsedAt")
+    last_error: Optional[str] = Field(alias="lastError")
+    last_error_at: Optional[datetime] = Field(alias="lastErrorAt")
+
+
+class UsageTotalsFields(BaseModel):
+    input_tokens: int = Field(alias="inputTokens")
+    output_tokens: int = Field(alias="outputTokens")
+    cache_read_tokens: int = Field(alias="cacheReadTokens")
+    cache_write_tokens: int = Field(alias="cacheWriteTokens")
+    reasoning_tokens: int = Field(alias="reasoningTokens")
+    cost_micros: float = Field(alias="costMicros")
+    requests: int
+    estimated_requests: int = Field(alias="estimatedRequests")
+
+
 AttachmentFields.model_rebuild()
 StreamFields.model_rebuild()
 ConversationFields.model_rebuild()
+McpServerFields.model_rebuild()
 ToolCallFields.model_rebuild()
 MessageFields.model_rebuild()
 ProjectFields.model_rebuild()
+ProviderKeyFields.model_rebuild()
+UsageTotalsFields.model_rebuild()

@@ -25,6 +25,7 @@ export type Change =
   | 'PINNED'
   | 'RENAMED'
   | 'STARTED'
+  | 'TOOLS_CHOSEN'
   | 'UPDATED';
 
 export type CreateConversationInput = {
@@ -73,6 +74,17 @@ export type Theme =
   | 'DARK'
   | 'LIGHT'
   | 'SYSTEM';
+
+export type ToolCallState =
+  | 'CANCELLED'
+  | 'DENIED'
+  | 'DONE'
+  | 'PENDING_APPROVAL'
+  | 'RUNNING';
+
+export type UsageGranularity =
+  | 'DAY'
+  | 'HOUR';
 
 export type UploadAttachmentMutationVariables = Exact<{
   file: File | Blob;
@@ -190,7 +202,7 @@ export type ActivitySubscription = { activity:
     | { __typename: 'FeedResync', reason: string }
     | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
           | { __typename: 'TextPart', text: string }
-          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
         >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }
     | { __typename: 'MessageDeleted', messageId: string, conversationId: string }
     | { __typename: 'ProjectChanged', change: Change, project: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } }
@@ -208,7 +220,7 @@ export type ConversationEventsSubscription = { conversationEvents:
     | { __typename: 'FeedResync', reason: string }
     | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
           | { __typename: 'TextPart', text: string }
-          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
         >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }
     | { __typename: 'MessageDeleted', messageId: string, conversationId: string }
    };
@@ -221,11 +233,11 @@ export type ConversationFieldsFragment = { id: string, title: string, model: str
 
 export type AttachmentFieldsFragment = { id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string };
 
-export type ToolCallFieldsFragment = { id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null };
+export type ToolCallFieldsFragment = { id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> };
 
 export type MessageFieldsFragment = { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
     | { __typename: 'TextPart', text: string }
-    | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+    | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
   >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> };
 
 export type MessagesQueryVariables = Exact<{
@@ -239,7 +251,7 @@ export type MessagesQueryVariables = Exact<{
 
 export type MessagesQuery = { messages: { edges: Array<{ cursor: string, node: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
           | { __typename: 'TextPart', text: string }
-          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+          | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
         >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
 
 export type MessageQueryVariables = Exact<{
@@ -249,7 +261,7 @@ export type MessageQueryVariables = Exact<{
 
 export type MessageQuery = { message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, versions: Array<{ version: number, content: string, status: MessageStatus, model: string | null, createdAt: string }>, usage: { inputTokens: number, outputTokens: number }, parts: Array<
       | { __typename: 'TextPart', text: string }
-      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
     >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
 
 export type AddMessageMutationVariables = Exact<{
@@ -259,7 +271,7 @@ export type AddMessageMutationVariables = Exact<{
 
 export type AddMessageMutation = { addMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
       | { __typename: 'TextPart', text: string }
-      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
     >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
 
 export type EditMessageMutationVariables = Exact<{
@@ -270,7 +282,7 @@ export type EditMessageMutationVariables = Exact<{
 
 export type EditMessageMutation = { editMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
       | { __typename: 'TextPart', text: string }
-      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+      | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
     >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
 
 export type DeleteMessageMutationVariables = Exact<{
@@ -287,10 +299,10 @@ export type SendMessageMutationVariables = Exact<{
 
 export type SendMessageMutation = { sendMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
         | { __typename: 'TextPart', text: string }
-        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
       >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
         | { __typename: 'TextPart', text: string }
-        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
       >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
 
 export type RetryMessageMutationVariables = Exact<{
@@ -301,10 +313,10 @@ export type RetryMessageMutationVariables = Exact<{
 
 export type RetryMessageMutation = { retryMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
         | { __typename: 'TextPart', text: string }
-        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
       >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
         | { __typename: 'TextPart', text: string }
-        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
       >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
 
 export type ProjectsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -341,6 +353,34 @@ export type DeleteProjectMutationVariables = Exact<{
 
 export type DeleteProjectMutation = { deleteProject: { id: string } };
 
+export type ModelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ModelsQuery = { models: Array<{ id: string, provider: string, displayName: string, contextWindow: number | null, maxOutputTokens: number, capabilities: { tools: boolean, vision: boolean, reasoning: boolean, promptCaching: boolean }, pricing: { input: number | null, output: number | null, cacheRead: number | null, cacheWrite: number | null } }> };
+
+export type ProviderKeyFieldsFragment = { id: string, provider: string, lastFour: string, baseUrl: string | null, createdAt: string, lastUsedAt: string | null, lastError: string | null, lastErrorAt: string | null };
+
+export type ProviderKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ProviderKeysQuery = { providerKeys: Array<{ id: string, provider: string, lastFour: string, baseUrl: string | null, createdAt: string, lastUsedAt: string | null, lastError: string | null, lastErrorAt: string | null }> };
+
+export type SetProviderKeyMutationVariables = Exact<{
+  provider: string;
+  apiKey: string;
+  baseUrl?: string | null | undefined;
+}>;
+
+
+export type SetProviderKeyMutation = { setProviderKey: { id: string, provider: string, lastFour: string, baseUrl: string | null, createdAt: string, lastUsedAt: string | null, lastError: string | null, lastErrorAt: string | null } };
+
+export type DeleteProviderKeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteProviderKeyMutation = { deleteProviderKey: { id: string } };
+
 export type StreamQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -370,9 +410,52 @@ export type StreamEventsSubscriptionVariables = Exact<{
 export type StreamEventsSubscription = { streamEvents:
     | { __typename: 'StreamDelta', seq: number, offset: number, text: string }
     | { __typename: 'StreamEnd', status: StreamStatus, seq: number, length: number, errorCode: string | null, errorMessage: string | null, usage: { inputTokens: number, outputTokens: number } }
-    | { __typename: 'StreamSnapshot', streamId: string, messageId: string, status: StreamStatus, seq: number, offset: number, text: string, length: number, toolCalls: Array<{ id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null }> }
-    | { __typename: 'StreamToolCall', seq: number, offset: number, toolCall: { id: string, name: string, input: unknown, result: string | null, isError: boolean, startedAt: string | null, finishedAt: string | null } }
+    | { __typename: 'StreamSnapshot', streamId: string, messageId: string, status: StreamStatus, seq: number, offset: number, text: string, length: number, toolCalls: Array<{ id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }> }
+    | { __typename: 'StreamToolCall', seq: number, offset: number, toolCall: { id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> } }
    };
+
+export type McpServerFieldsFragment = { name: string, transport: string, status: string, lastError: string | null, tools: Array<{ name: string, description: string, inputSchema: unknown, approval: string }> };
+
+export type McpServersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type McpServersQuery = { mcpServers: Array<{ name: string, transport: string, status: string, lastError: string | null, tools: Array<{ name: string, description: string, inputSchema: unknown, approval: string }> }> };
+
+export type RefreshMcpServerMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type RefreshMcpServerMutation = { refreshMcpServer: { name: string, transport: string, status: string, lastError: string | null, tools: Array<{ name: string, description: string, inputSchema: unknown, approval: string }> } };
+
+export type SetConversationToolsMutationVariables = Exact<{
+  id: string | number;
+  tools?: Array<string> | string | null | undefined;
+}>;
+
+
+export type SetConversationToolsMutation = { setConversationTools: { id: string, toolsEnabled: Array<string> | null } };
+
+export type DecideToolCallMutationVariables = Exact<{
+  streamId: string | number;
+  toolCallId: string;
+  approve: boolean;
+  remember?: boolean;
+}>;
+
+
+export type DecideToolCallMutation = { decideToolCall: { streamId: string, toolCallId: string, approved: boolean, remembered: boolean } };
+
+export type UsageTotalsFieldsFragment = { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number };
+
+export type UsageReportQueryVariables = Exact<{
+  from: string;
+  to: string;
+  granularity?: UsageGranularity;
+}>;
+
+
+export type UsageReportQuery = { usageReport: { periods: Array<{ start: string, model: string, usage: { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number } }>, byModel: Array<{ model: string, usage: { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number } }>, total: { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number } } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -1,4 +1,4 @@
-"""Built-in tools the stream engine runs when the model asks for them."""
+"""Built-in tools: a calculator and the current time."""
 
 from __future__ import annotations
 
@@ -6,18 +6,11 @@ import ast
 import math
 import operator
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from gql_api.providers.base import ToolSpec
-
-
-@dataclass(frozen=True, slots=True)
-class ToolOutcome:
-    content: str
-    is_error: bool = False
-
+from gql_api.tools.results import ToolOutcome
 
 ToolFunc = Callable[[dict[str, Any]], Awaitable[ToolOutcome]]
 
@@ -110,7 +103,7 @@ async def _calculator(input: dict[str, Any]) -> ToolOutcome:
         return ToolOutcome(str(err), is_error=True)
 
 
-_BUILTINS: list[tuple[ToolSpec, ToolFunc]] = [
+BUILTINS: list[tuple[ToolSpec, ToolFunc]] = [
     (
         ToolSpec(
             name="current_time",
@@ -137,24 +130,3 @@ _BUILTINS: list[tuple[ToolSpec, ToolFunc]] = [
         _calculator,
     ),
 ]
-
-
-class ToolRegistry:
-    def __init__(self, tools: list[tuple[ToolSpec, ToolFunc]] | None = None) -> None:
-        self._tools = {spec.name: (spec, func) for spec, func in (tools or _BUILTINS)}
-
-    def names(self) -> list[str]:
-        return list(self._tools)
-
-    def specs(self, enabled: list[str] | None = None) -> list[ToolSpec]:
-        """Specs of the enabled tools (all when None), in registry order; unknown names ignored."""
-        return [
-            spec for name, (spec, _) in self._tools.items() if enabled is None or name in enabled
-        ]
-
-    async def run(self, name: str, input: dict[str, Any]) -> ToolOutcome:
-        """Never raises for bad model input: the model gets an error outcome and can recover."""
-        entry = self._tools.get(name)
-        if entry is None:
-            return ToolOutcome(f"There is no tool named {name!r}.", is_error=True)
-        return await entry[1](input)

@@ -1,7 +1,7 @@
 """node liveness: a row per process, and how often a stream was continued
 
-Revision ID: 0003_node_liveness
-Revises: 0002_feed_events
+Revision ID: 0007_node_liveness
+Revises: 0006_usage_hours
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0003_node_liveness"
-down_revision: str | None = "0002_feed_events"
+revision: str = "0007_node_liveness"
+down_revision: str | None = "0006_usage_hours"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
