@@ -21,6 +21,7 @@ from .attachment_storage import AttachmentStorage, AttachmentStorageAttachmentSt
 from .attachments import Attachments, AttachmentsAttachments
 from .base_model import BaseModel, Upload
 from .client import ChatClient
+from .continue_message import ContinueMessage, ContinueMessageContinueMessage
 from .conversation import (
     Conversation,
     ConversationConversation,
@@ -207,6 +208,8 @@ __all__ = [
     "BaseModel",
     "Change",
     "ChatClient",
+    "ContinueMessage",
+    "ContinueMessageContinueMessage",
     "Conversation",
     "ConversationConversation",
     "ConversationConversationProject",

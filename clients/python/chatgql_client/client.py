@@ -10,6 +10,7 @@ from .attachment import Attachment
 from .attachment_storage import AttachmentStorage
 from .attachments import Attachments
 from .base_model import UNSET, UnsetType, Upload
+from .continue_message import ContinueMessage
 from .conversation import Conversation
 from .conversation_events import ConversationEvents
 from .conversations import Conversations
@@ -1473,6 +1474,35 @@ class ChatClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return RetryMessage.model_validate(data)
+
+    async def continue_message(self, id: str, **kwargs: Any) -> ContinueMessage:
+        query = gql("""
+            mutation ContinueMessage($id: ID!) {
+              continueMessage(id: $id) {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="ContinueMessage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ContinueMessage.model_validate(data)
 
     async def projects(self, **kwargs: Any) -> Projects:
         query = gql("""

@@ -319,6 +319,13 @@ export type RetryMessageMutation = { retryMessage: { userMessage: { id: string, 
         | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
       >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
 
+export type ContinueMessageMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ContinueMessageMutation = { continueMessage: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } };
+
 export type ProjectsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
