@@ -135,6 +135,35 @@ async def test_tool_call_is_run_stored_and_streamed(
     ],
 )
 async def test_provider_errors_fail_the_stream_and_retry_keeps_a_version(
+    tmp_path: Path,
+    database_url: str,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    script: Script,
+    code: str,
+    partial: str,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, SERVER_KEY)
+    # Automatic continuation off: the error itself ends the answer.
+    settings = openai_settings(tmp_path, database_url, fake_openai.base_url_v1, auto_continue=False)
+    async with start_api(settings) as gpt:
+        await _fail_then_retry(gpt, fake_openai, script, code, partial)
+
+
+async def test_a_dropped_connection_is_continued_from_the_saved_text(
+    gpt: ApiServer, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(error_midstream(parts=["Half ", "an answer"]), text([", and the rest."]))
+    conversation = await new_conversation(gpt)
+    sent = await send(gpt, conversation, "hello")
+    streamed, end = rebuild(await watch(gpt, stream_id=sent["stream"]["id"]))
+    assert (streamed, end["status"]) == ("Half an answer, and the rest.", "COMPLETED")
+    continued = fake_openai.requests[-1].body["messages"]
+    assert continued[-2] == {"role": "assistant", "content": "Half an answer"}
+    assert continued[-1]["role"] == "user"
+
+
+async def _fail_then_retry(
     gpt: ApiServer, fake_openai: FakeOpenAI, script: Script, code: str, partial: str
 ) -> None:
     fake_openai.enqueue(script)

@@ -42,6 +42,12 @@ _TRANSPORT_ERRORS = (httpx2.TransportError, httpx.TransportError)
 _STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
 
 
+CONTINUE_INSTRUCTION = (
+    "Your previous reply was cut off. Continue it exactly where it stopped, without repeating "
+    "any of it and without comment."
+)
+
+
 def make_openai_client(
     api_key: str | None,
     base_url: str,
@@ -88,9 +94,17 @@ class OpenAICompatibleProvider:
 
     def params(self, request: ModelRequest) -> dict[str, Any]:
         """The request body, minus the fields the operator said this endpoint refuses."""
+        messages = to_openai_messages(request.system, request.messages)
+        if request.continue_from:
+            # Chat completions have no assistant prefill: the cut answer goes back as the
+            # assistant's turn, and an instruction asks for the rest of it only.
+            messages += [
+                {"role": "assistant", "content": request.continue_from},
+                {"role": "user", "content": CONTINUE_INSTRUCTION},
+            ]
         params: dict[str, Any] = {
             "model": request.model,
-            "messages": to_openai_messages(request.system, request.messages),
+            "messages": messages,
             "stream": True,
             self._max_tokens_field: request.max_tokens,
         }
