@@ -29,11 +29,13 @@ from bench import (
     writes,
 )
 from bench.context import RunContext
+from bench.peers import compare as peers
 from bench.report import Section, table, write
 
 BENCHMARKS: dict[str, Callable[[RunContext], Section]] = {
     "latency": latency.run,
     "fanout": fanout.run,
+    "peers": peers.run,
     "streams": many_streams.run,
     "writes": writes.run,
     "resume": resume.run,
