@@ -84,6 +84,9 @@ class Database:
                 else {"isolation_level": "AUTOCOMMIT"}
             )
         )
+        self._single_reads = async_sessionmaker(
+            self._single, expire_on_commit=False, autoflush=False
+        )
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -94,6 +97,14 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._reads() as session:
+            yield session
+
+    @asynccontextmanager
+    async def read_single(self) -> AsyncIterator[AsyncSession]:
+        """A session for one SELECT, outside a transaction (as `read_one`): a single statement
+        reads one consistent state by itself, and skipping BEGIN and its end saves the round
+        trips (each one a hop to aiosqlite's thread on SQLite)."""
+        async with self._single_reads() as session:
             yield session
 
     async def read_one(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:

@@ -27,7 +27,7 @@ class Loaders:
 
     def _by_key(self, model: type[T], cache: bool) -> DataLoader[str, T | None]:
         async def load(ids: list[str]) -> list[T | None]:
-            async with self._db.read() as session:
+            async with self._db.read_single() as session:
                 rows = await session.scalars(select(model).where(model.id.in_(ids)))  # type: ignore[attr-defined]
                 found = {row.id: row for row in rows}  # type: ignore[attr-defined]
             return [found.get(i) for i in ids]
@@ -36,7 +36,7 @@ class Loaders:
         return DataLoader(loader, cache=cache)
 
     async def _active_streams(self, conversation_ids: list[str]) -> list[Stream | None]:
-        async with self._db.read() as session:
+        async with self._db.read_single() as session:
             rows = await session.scalars(
                 select(Stream).where(
                     Stream.conversation_id.in_(conversation_ids), Stream.status.in_(ACTIVE)
@@ -46,7 +46,7 @@ class Loaders:
         return [found.get(i) for i in conversation_ids]
 
     async def _attachments(self, message_ids: list[str]) -> list[list[Attachment]]:
-        async with self._db.read() as session:
+        async with self._db.read_single() as session:
             rows = await session.scalars(
                 select(Attachment)
                 .where(Attachment.message_id.in_(message_ids))

@@ -245,7 +245,7 @@ async def list_conversations(
     query = query.order_by(
         Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
     ).limit(limit + 1)
-    async with db.read() as session:
+    async with db.read_single() as session:
         rows = list(await session.scalars(query))
     items = rows[:limit]
     return Page(
