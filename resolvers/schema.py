@@ -28,6 +28,7 @@ from resolvers import (
     messages,
     projects,
     providers,
+    search,
     streams,
     tools,
     usage,
@@ -37,7 +38,7 @@ from resolvers.documents import DocumentCache, KnownDocuments, repeated_fields
 from resolvers.errors import classify
 
 DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
-Query = merge_types("Query", tuple(d.Query for d in (*DOMAINS, usage)))
+Query = merge_types("Query", (*(d.Query for d in (*DOMAINS, usage)), search.Query))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))
 
