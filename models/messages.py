@@ -51,6 +51,10 @@ class Message(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created_column()
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The owner's feedback on an answer: up | down, with an optional comment.
+    rating: Mapped[str | None] = mapped_column(String(8))
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class MessageVersion(Base):

@@ -24,6 +24,7 @@ from gql_api.settings import Settings
 from resolvers import (
     attachments,
     conversations,
+    feedback,
     feeds,
     messages,
     projects,
@@ -39,7 +40,7 @@ from resolvers.errors import classify
 
 DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
 Query = merge_types("Query", (*(d.Query for d in (*DOMAINS, usage)), search.Query))
-Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
+Mutation = merge_types("Mutation", (*(d.Mutation for d in DOMAINS), feedback.Mutation))
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))
 
 

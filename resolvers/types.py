@@ -33,6 +33,19 @@ class Role(Enum):
     SYSTEM = "system"
 
 
+@strawberry.enum(description="Feedback on an answer.")
+class Rating(Enum):
+    UP = "up"
+    DOWN = "down"
+
+
+@strawberry.type(description="The owner's feedback on an answer.")
+class Feedback:
+    rating: Rating
+    comment: str | None
+    rated_at: dt.datetime
+
+
 @strawberry.enum
 class MessageStatus(Enum):
     COMPLETE = "complete"
@@ -266,6 +279,9 @@ class Message:
     error_message: str | None
     created_at: dt.datetime
     edited_at: dt.datetime | None
+    feedback: Feedback | None = strawberry.field(
+        description="The owner's rating of this answer (rateMessage); null when unrated."
+    )
     raw_parts: strawberry.Private[list[dict[str, Any]]]
 
     @strawberry.field(description="Text and tool calls in the order the model produced them.")
@@ -305,6 +321,13 @@ class Message:
             error_message=row.error_message,
             created_at=row.created_at,
             edited_at=row.edited_at,
+            feedback=Feedback(
+                rating=Rating(row.rating),
+                comment=row.rating_comment,
+                rated_at=row.rated_at,
+            )
+            if row.rating and row.rated_at
+            else None,
             raw_parts=list(row.parts or []),
         )
 

@@ -505,6 +505,7 @@ async def test_every_id_argument_refuses_another_users_rows(api: ApiServer) -> N
         "Mutation.sendMessage(input.conversationId)",
         "Mutation.sendMessage(input.attachmentIds)",
         "Subscription.streamEvents(streamId)",
+        "Mutation.rateMessage(id)",
     ):
         assert expected in names, f"walker missed {expected}: {sorted(names)}"
     for root, field_name, path in LIST_FILTERS:
@@ -561,6 +562,19 @@ async def test_every_id_argument_refuses_another_users_rows(api: ApiServer) -> N
     assert checked == len(targets) * len(alice)
     assert await snapshot(api, "alice", alice) == alice_before
     assert await snapshot(api, "bob", bob) == bob_before
+    # Fields without an ID argument that read owned rows: each user sees only their own.
+    for words, who in (("alice private note", "alice"), ("bob private note", "bob")):
+        for user in ("alice", "bob"):
+            found = await api.gql(
+                "query($q: String!) { search(query: $q) { edges { node { message { id } } } } }",
+                {"q": words},
+                user=user,
+            )
+            ids = {e["node"]["message"]["id"] for e in found["search"]["edges"]}
+            if user == who:
+                assert (alice if who == "alice" else bob)["message"] in ids
+            else:
+                assert ids == set()
 
 
 async def test_stream_events_subscription_refuses_another_users_stream(api: ApiServer) -> None:
