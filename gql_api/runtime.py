@@ -16,6 +16,7 @@ from gql_api.broker import Broker
 from gql_api.db import Database
 from gql_api.domain.attachments import collect_orphans
 from gql_api.domain.provider_keys import UserKeys, check_base_url
+from gql_api.domain.titles import Titler
 from gql_api.domain.usage import UsageLedger
 from gql_api.domain.users import UserDirectory
 from gql_api.liveness import NodeLiveness
@@ -203,6 +204,15 @@ async def build_services(
             await engine.close()
 
         stack.push_async_callback(stop_engine)
+        titler = Titler(
+            db=db,
+            broker=broker,
+            provider=provider,
+            settings=settings,
+            default_model=models.default_model,
+        )
+        engine.after_answer = titler.after_answer
+        stack.push_async_callback(titler.close)
         user_limits = UserLimits(settings)
         stack.push_async_callback(user_limits.close)
         services = Services(
@@ -222,6 +232,7 @@ async def build_services(
             persisted=persisted,
             user_limits=user_limits,
             liveness=liveness,
+            titler=titler,
         )
         stack.callback(metrics.read_from(ServiceSources(engine, broker)))
         background = [

@@ -13,6 +13,7 @@ from gql_api.settings import Settings
 
 if TYPE_CHECKING:
     from gql_api.broker import Broker
+    from gql_api.domain.titles import Titler
     from gql_api.liveness import NodeLiveness
     from gql_api.persisted import PersistedDocuments
     from gql_api.providers.base import ModelProvider
@@ -42,3 +43,4 @@ class Services:
     user_limits: UserLimits
     metrics: Metrics = field(default_factory=Metrics)
     liveness: NodeLiveness | None = None
+    titler: Titler | None = None

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # The operator's providers (a JSON list), and/or a JSON or TOML file with more.
     providers: list[ProviderConfig] = []
     providers_file: Path | None = None
+    # Model that writes conversation titles; unset: the model that gave the first answer.
+    title_model: str | None = None
     max_output_tokens: int = 4096
     system_prompt: str = "You are a helpful assistant."
     demo_token_delay_seconds: float = 0.03

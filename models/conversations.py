@@ -27,6 +27,8 @@ class Conversation(Base):
         String(ID_LENGTH), ForeignKey("projects.id", ondelete="SET NULL")
     )
     title: Mapped[str] = mapped_column(String(200), nullable=False)
+    # default: nobody chose it yet | user: set by the user, never replaced | generated: by a model
+    title_source: Mapped[str] = mapped_column(String(16), default="user", nullable=False)
     model: Mapped[str | None] = mapped_column(String(100))
     system_prompt: Mapped[str | None] = mapped_column(Text)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

@@ -1,4 +1,4 @@
-"""The full-text index (`search_entries`, kept by the triggers of migration 0007) and its query.
+"""The full-text index (`search_entries`, kept by the triggers of migration 0008) and its query.
 
 A hit is one entry: a conversation's title (`message_id` null) or a finished message. Scores are
 higher for better matches on both databases (SQLite: minus FTS5's bm25; PostgreSQL: ts_rank_cd).

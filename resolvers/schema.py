@@ -31,6 +31,7 @@ from resolvers import (
     providers,
     search,
     streams,
+    titles,
     tools,
     usage,
     users,
@@ -40,7 +41,9 @@ from resolvers.errors import classify
 
 DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
 Query = merge_types("Query", (*(d.Query for d in (*DOMAINS, usage)), search.Query))
-Mutation = merge_types("Mutation", (*(d.Mutation for d in DOMAINS), feedback.Mutation))
+Mutation = merge_types(
+    "Mutation", (*(d.Mutation for d in DOMAINS), feedback.Mutation, titles.Mutation)
+)
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))
 
 

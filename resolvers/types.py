@@ -33,6 +33,13 @@ class Role(Enum):
     SYSTEM = "system"
 
 
+@strawberry.enum(description="Who chose a conversation's title.")
+class TitleSource(Enum):
+    DEFAULT = "default"
+    USER = "user"
+    GENERATED = "generated"
+
+
 @strawberry.enum(description="Feedback on an answer.")
 class Rating(Enum):
     UP = "up"
@@ -367,6 +374,10 @@ class Stream:
 class Conversation:
     id: strawberry.ID
     title: str
+    title_source: TitleSource = strawberry.field(
+        description="DEFAULT until a title is generated after the first answer (GENERATED) or "
+        "set by renameConversation (USER); a USER title is never replaced automatically."
+    )
     model: str | None
     system_prompt: str | None
     pinned: bool
@@ -404,6 +415,7 @@ class Conversation:
         return cls(
             id=strawberry.ID(row.id),
             title=row.title,
+            title_source=TitleSource(row.title_source or "user"),
             model=row.model,
             system_prompt=row.system_prompt,
             pinned=bool(row.pinned),

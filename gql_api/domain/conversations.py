@@ -66,6 +66,7 @@ async def create_conversation(
     conversation = Conversation(
         owner_id=user.id,
         title=clean_title(title, max_chars=max_title) if title is not None else DEFAULT_TITLE,
+        title_source="user" if title is not None else "default",
         model=chosen,
         system_prompt=_clean_system_prompt(system_prompt),
         project_id=project_id,
@@ -118,7 +119,7 @@ async def update_conversation(
 
 
 def rename_changes(title: str, *, max_title: int) -> dict[str, Any]:
-    return {"title": clean_title(title, max_chars=max_title)}
+    return {"title": clean_title(title, max_chars=max_title), "title_source": "user"}
 
 
 def tools_changes(tools: list[str] | None, *, known: list[str]) -> dict[str, Any]:

@@ -66,6 +66,9 @@ class ModelRequest:
     # go on from it (assistant prefill where the API has it) and yields only what follows.
     continue_from: str = ""
     user_id: str | None = None  # whose answer: their own provider key is used when they have one
+    # "answer": a turn of the conversation; "title": a short title for it (the demo model
+    # answers each its own way; real models follow the system prompt)
+    purpose: Literal["answer", "title"] = "answer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""An offline model for development and tests: no network, same answer for the same question.
+"""An offline model for development and tests: no network, same answer for the same question
+(and, asked for a title, the first question's first six words).
 
 The answer is seeded by the last user text, refers to it, and streams word by word with
 `token_delay` seconds between pieces. Markers in the last user text (removed before it is quoted)
@@ -97,6 +98,12 @@ class DemoProvider:
         self._token_delay = token_delay
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
+        if request.purpose == "title":
+            title = demo_title(request.messages)
+            yield TextDelta(title)
+            yield Usage(_count_input(request), len(title.split()))
+            yield Finished("end_turn")
+            return
         raw = last_user_text(request.messages)
         text = " ".join(_TOOL_MARKER.sub(" ", _MARKER.sub(" ", raw)).split())
         markers = {m.group(1).lower() for m in _MARKER.finditer(raw)}
@@ -136,6 +143,15 @@ class DemoProvider:
             yield tool_call
         yield Usage(_count_input(request), len(pieces))
         yield Finished("tool_use" if calls else "end_turn")
+
+
+def demo_title(messages: list[ModelMessage]) -> str:
+    """The first question's first six words, capitalized: the same title for the same question."""
+    first = next((m for m in messages if m.role == "user"), None)
+    texts = [b.text for b in first.content if isinstance(b, TextBlock)] if first else []
+    words = " ".join(_MARKER.sub(" ", " ".join(texts)).split()).split(" ")[:6]
+    title = " ".join(words).strip(" .,:;!?\"'")
+    return (title[:1].upper() + title[1:]) if title else "Conversation"
 
 
 def _overloaded() -> ProviderError:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -81,6 +82,8 @@ class StreamEngine:
         self.approvals = Approvals()
         self._control: asyncio.Task[None] | None = None
         self.model_calls = 0  # provider invocations, for tests that prove replays never call it
+        # Told (conversation id, user id) after each completed answer, e.g. to write a title.
+        self.after_answer: Callable[[str, str], None] | None = None
 
     async def start(self) -> None:
         self.flusher.start()
@@ -457,3 +460,5 @@ class StreamEngine:
         )
         await self._publish(buf, end)
         await announce_finished(self._db, self._broker, gen.user_id, buf.stream_id)
+        if status == "completed" and self.after_answer is not None:
+            self.after_answer(gen.conversation_id, gen.user_id)
