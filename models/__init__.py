@@ -8,6 +8,7 @@ from models.messages import Message, MessageVersion
 from models.nodes import Node
 from models.projects import Project
 from models.provider_keys import ProviderKey
+from models.sharing import SharedMessage, ShareLink
 from models.streams import Stream, StreamChunk
 from models.tool_approvals import ToolApproval
 from models.usage import UsageDay
@@ -25,6 +26,8 @@ __all__ = [
     "Node",
     "Project",
     "ProviderKey",
+    "ShareLink",
+    "SharedMessage",
     "Stream",
     "StreamChunk",
     "ToolApproval",

@@ -30,6 +30,7 @@ from resolvers import (
     projects,
     providers,
     search,
+    sharing,
     streams,
     titles,
     tools,
@@ -39,7 +40,17 @@ from resolvers import (
 from resolvers.documents import DocumentCache, KnownDocuments, repeated_fields
 from resolvers.errors import classify
 
-DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
+DOMAINS = (
+    users,
+    projects,
+    conversations,
+    messages,
+    streams,
+    attachments,
+    tools,
+    providers,
+    sharing,
+)
 Query = merge_types("Query", (*(d.Query for d in (*DOMAINS, usage)), search.Query))
 Mutation = merge_types(
     "Mutation", (*(d.Mutation for d in DOMAINS), feedback.Mutation, titles.Mutation)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +40,14 @@ from resolvers.schema import build_schema
 from tests.conftest import make_settings
 from tests.support import ApiServer
 
-KINDS = ("conversation", "project", "message", "stream", "attachment")
+KINDS = ("conversation", "project", "message", "stream", "attachment", "sharelink")
 TERMINAL = {"COMPLETED", "CANCELLED", "FAILED", "INTERRUPTED"}
 # Optional ID filters on lists: a foreign or missing id filters everything out (no error),
 # and the two must still be indistinguishable. Each entry must exist in the schema.
-LIST_FILTERS = {("Query", "conversations", ("projectId",))}
+LIST_FILTERS = {
+    ("Query", "conversations", ("projectId",)),
+    ("Query", "shareLinks", ("conversationId",)),
+}
 UPLOAD_BYTES = b"hello from a test attachment\n"
 
 
@@ -110,8 +114,13 @@ def kind_of(name: str, field_name: str, returns: str = "") -> str:
     """The kind of row an ID argument names: from `conversationId`, or for a bare `id`, from
     the field (`renameProject` -> project)."""
     for suffix in ("Ids", "Id"):
-        if name.endswith(suffix) and name[: -len(suffix)] in KINDS:
-            return name[: -len(suffix)]
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            if stem in KINDS:
+                return stem
+            last_word = re.findall("[A-Z][a-z]+", stem)  # upToMessageId -> message
+            if last_word and last_word[-1].lower() in KINDS:
+                return last_word[-1].lower()
     if name == "id":
         matches = [k for k in KINDS if k in field_name.lower()]
         if len(matches) == 1:
@@ -410,6 +419,14 @@ async def make_rows(api: ApiServer, user: str) -> dict[str, str]:
                 user=user,
             )
         )["setProviderKey"]["id"]
+    share_link = (
+        await api.gql(
+            "mutation($c: ID!, $m: ID!) { createShareLink(conversationId: $c, upToMessageId: $m)"
+            " { link { id } } }",
+            {"c": conversation, "m": note},
+            user=user,
+        )
+    )["createShareLink"]["link"]["id"]
     return {
         **own_key,
         "project": project,
@@ -421,6 +438,7 @@ async def make_rows(api: ApiServer, user: str) -> dict[str, str]:
         "attachment": unsent_attachment,
         "sent attachment": sent_attachment,
         "user": me,
+        "sharelink": share_link,
     }
 
 
@@ -432,9 +450,9 @@ query($c: ID!, $p: ID!, $s: ID!, $a: ID!, $m: ID!) {
   conversations(first: 100, archived: null) {
     edges { node { id title pinned archived draft projectId updatedAt lastMessage { id } } }
   }
-  conversation(id: $c) { id title pinned archived draft projectId model updatedAt }
+  conversation(id: $c) { id title titleSource pinned archived draft projectId model updatedAt }
   messages(conversationId: $c, first: 100) {
-    edges { node { id role content status version editedAt
+    edges { node { id role content status version editedAt feedback { rating comment }
       attachments { id } versions { version content } } }
   }
   message(id: $m) { id content editedAt }
@@ -444,6 +462,7 @@ query($c: ID!, $p: ID!, $s: ID!, $a: ID!, $m: ID!) {
   attachments(conversationId: $c) { id messageId }
   providerKeys { id provider lastFour lastUsedAt lastError }
   models { id provider }
+  shareLinks { id revokedAt expiresAt }
 }
 """
 
@@ -506,6 +525,9 @@ async def test_every_id_argument_refuses_another_users_rows(api: ApiServer) -> N
         "Mutation.sendMessage(input.attachmentIds)",
         "Subscription.streamEvents(streamId)",
         "Mutation.rateMessage(id)",
+        "Mutation.regenerateTitle(id)",
+        "Mutation.createShareLink(upToMessageId)",
+        "Mutation.revokeShareLink(id)",
     ):
         assert expected in names, f"walker missed {expected}: {sorted(names)}"
     for root, field_name, path in LIST_FILTERS:
