@@ -48,6 +48,11 @@ from .create_conversation import (
     CreateConversationCreateConversation,
 )
 from .create_project import CreateProject, CreateProjectCreateProject
+from .create_share_link import (
+    CreateShareLink,
+    CreateShareLinkCreateShareLink,
+    CreateShareLinkCreateShareLinkLink,
+)
 from .decide_tool_call import DecideToolCall, DecideToolCallDecideToolCall
 from .delete_attachment import DeleteAttachment, DeleteAttachmentDeleteAttachment
 from .delete_conversation import (
@@ -62,9 +67,11 @@ from .enums import (
     AuthorRole,
     Change,
     MessageStatus,
+    Rating,
     Role,
     StreamStatus,
     Theme,
+    TitleSource,
     ToolCallState,
     UsageGranularity,
 )
@@ -88,6 +95,7 @@ from .fragments import (
     MessageFieldsUsage,
     ProjectFields,
     ProviderKeyFields,
+    ShareLinkFields,
     StreamFields,
     ToolCallFields,
     ToolCallFieldsImages,
@@ -114,7 +122,13 @@ from .move_conversation import MoveConversation, MoveConversationMoveConversatio
 from .project import Project, ProjectProject
 from .projects import Projects, ProjectsProjects
 from .provider_keys import ProviderKeys, ProviderKeysProviderKeys
+from .rate_message import (
+    RateMessage,
+    RateMessageRateMessage,
+    RateMessageRateMessageFeedback,
+)
 from .refresh_mcp_server import RefreshMcpServer, RefreshMcpServerRefreshMcpServer
+from .regenerate_title import RegenerateTitle, RegenerateTitleRegenerateTitle
 from .rename_conversation import (
     RenameConversation,
     RenameConversationRenameConversation,
@@ -127,7 +141,17 @@ from .retry_message import (
     RetryMessageRetryMessageStream,
     RetryMessageRetryMessageUserMessage,
 )
+from .revoke_share_link import RevokeShareLink, RevokeShareLinkRevokeShareLink
 from .save_draft import SaveDraft, SaveDraftSaveDraft
+from .search import (
+    Search,
+    SearchSearch,
+    SearchSearchEdges,
+    SearchSearchEdgesNode,
+    SearchSearchEdgesNodeConversation,
+    SearchSearchEdgesNodeMessage,
+    SearchSearchPageInfo,
+)
 from .send_message import (
     SendMessage,
     SendMessageSendMessage,
@@ -148,6 +172,13 @@ from .set_conversation_tools import (
     SetConversationToolsSetConversationTools,
 )
 from .set_provider_key import SetProviderKey, SetProviderKeySetProviderKey
+from .share_links import ShareLinks, ShareLinksShareLinks
+from .shared_conversation import (
+    SharedConversation,
+    SharedConversationSharedConversation,
+    SharedConversationSharedConversationMessages,
+    SharedConversationSharedConversationMessagesAttachments,
+)
 from .stop_stream import StopStream, StopStreamStopStream
 from .stream import Stream, StreamStream
 from .stream_events import (
@@ -232,6 +263,9 @@ __all__ = [
     "CreateConversationInput",
     "CreateProject",
     "CreateProjectCreateProject",
+    "CreateShareLink",
+    "CreateShareLinkCreateShareLink",
+    "CreateShareLinkCreateShareLinkLink",
     "DecideToolCall",
     "DecideToolCallDecideToolCall",
     "DeleteAttachment",
@@ -287,8 +321,14 @@ __all__ = [
     "ProviderKeyFields",
     "ProviderKeys",
     "ProviderKeysProviderKeys",
+    "RateMessage",
+    "RateMessageRateMessage",
+    "RateMessageRateMessageFeedback",
+    "Rating",
     "RefreshMcpServer",
     "RefreshMcpServerRefreshMcpServer",
+    "RegenerateTitle",
+    "RegenerateTitleRegenerateTitle",
     "RenameConversation",
     "RenameConversationRenameConversation",
     "RenameProject",
@@ -298,9 +338,18 @@ __all__ = [
     "RetryMessageRetryMessageAssistantMessage",
     "RetryMessageRetryMessageStream",
     "RetryMessageRetryMessageUserMessage",
+    "RevokeShareLink",
+    "RevokeShareLinkRevokeShareLink",
     "Role",
     "SaveDraft",
     "SaveDraftSaveDraft",
+    "Search",
+    "SearchSearch",
+    "SearchSearchEdges",
+    "SearchSearchEdgesNode",
+    "SearchSearchEdgesNodeConversation",
+    "SearchSearchEdgesNodeMessage",
+    "SearchSearchPageInfo",
     "SendMessage",
     "SendMessageInput",
     "SendMessageSendMessage",
@@ -315,6 +364,13 @@ __all__ = [
     "SetConversationToolsSetConversationTools",
     "SetProviderKey",
     "SetProviderKeySetProviderKey",
+    "ShareLinkFields",
+    "ShareLinks",
+    "ShareLinksShareLinks",
+    "SharedConversation",
+    "SharedConversationSharedConversation",
+    "SharedConversationSharedConversationMessages",
+    "SharedConversationSharedConversationMessagesAttachments",
     "StopStream",
     "StopStreamStopStream",
     "Stream",
@@ -330,6 +386,7 @@ __all__ = [
     "StreamStatus",
     "StreamStream",
     "Theme",
+    "TitleSource",
     "ToolCallFields",
     "ToolCallFieldsImages",
     "ToolCallState",

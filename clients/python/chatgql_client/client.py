@@ -16,6 +16,7 @@ from .conversation_events import ConversationEvents
 from .conversations import Conversations
 from .create_conversation import CreateConversation
 from .create_project import CreateProject
+from .create_share_link import CreateShareLink
 from .decide_tool_call import DecideToolCall
 from .delete_attachment import DeleteAttachment
 from .delete_conversation import DeleteConversation
@@ -23,7 +24,7 @@ from .delete_message import DeleteMessage
 from .delete_project import DeleteProject
 from .delete_provider_key import DeleteProviderKey
 from .edit_message import EditMessage
-from .enums import UsageGranularity
+from .enums import Rating, UsageGranularity
 from .input_types import (
     AddMessageInput,
     CreateConversationInput,
@@ -39,16 +40,22 @@ from .move_conversation import MoveConversation
 from .project import Project
 from .projects import Projects
 from .provider_keys import ProviderKeys
+from .rate_message import RateMessage
 from .refresh_mcp_server import RefreshMcpServer
+from .regenerate_title import RegenerateTitle
 from .rename_conversation import RenameConversation
 from .rename_project import RenameProject
 from .retry_message import RetryMessage
+from .revoke_share_link import RevokeShareLink
 from .save_draft import SaveDraft
+from .search import Search
 from .send_message import SendMessage
 from .set_conversation_archived import SetConversationArchived
 from .set_conversation_pinned import SetConversationPinned
 from .set_conversation_tools import SetConversationTools
 from .set_provider_key import SetProviderKey
+from .share_links import ShareLinks
+from .shared_conversation import SharedConversation
 from .stop_stream import StopStream
 from .stream import Stream
 from .stream_events import StreamEvents
@@ -657,6 +664,32 @@ class ChatClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return DeleteConversation.model_validate(data)
+
+    async def rate_message(
+        self,
+        id: str,
+        rating: Union[Optional[Rating], UnsetType] = UNSET,
+        comment: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> RateMessage:
+        query = gql("""
+            mutation RateMessage($id: ID!, $rating: Rating, $comment: String) {
+              rateMessage(id: $id, rating: $rating, comment: $comment) {
+                id
+                feedback {
+                  rating
+                  comment
+                  ratedAt
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "rating": rating, "comment": comment}
+        response = await self.execute(
+            query=query, operation_name="RateMessage", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return RateMessage.model_validate(data)
 
     async def activity(self, **kwargs: Any) -> AsyncIterator[Activity]:
         query = gql("""
@@ -1722,6 +1755,206 @@ class ChatClient(AsyncBaseClient):
         data = self.get_data(response)
         return DeleteProviderKey.model_validate(data)
 
+    async def search(
+        self,
+        query: str,
+        first: int,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> Search:
+        _query = gql("""
+            query Search($query: String!, $first: Int! = 20, $after: String) {
+              search(query: $query, first: $first, after: $after) {
+                edges {
+                  cursor
+                  node {
+                    snippet
+                    score
+                    conversation {
+                      ...ConversationFields
+                    }
+                    message {
+                      id
+                      role
+                      content
+                      createdAt
+                    }
+                  }
+                }
+                pageInfo {
+                  hasNextPage
+                  endCursor
+                }
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"query": query, "first": first, "after": after}
+        response = await self.execute(
+            query=_query, operation_name="Search", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Search.model_validate(data)
+
+    async def create_share_link(
+        self,
+        conversation_id: str,
+        up_to_message_id: str,
+        expires_at: Union[Optional[datetime], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> CreateShareLink:
+        query = gql("""
+            mutation CreateShareLink($conversationId: ID!, $upToMessageId: ID!, $expiresAt: DateTime) {
+              createShareLink(
+                conversationId: $conversationId
+                upToMessageId: $upToMessageId
+                expiresAt: $expiresAt
+              ) {
+                token
+                link {
+                  ...ShareLinkFields
+                }
+              }
+            }
+
+            fragment ShareLinkFields on ShareLink {
+              id
+              conversationId
+              upToMessageId
+              title
+              createdAt
+              expiresAt
+              revokedAt
+              active
+            }
+            """)
+        variables: dict[str, object] = {
+            "conversationId": conversation_id,
+            "upToMessageId": up_to_message_id,
+            "expiresAt": expires_at,
+        }
+        response = await self.execute(
+            query=query, operation_name="CreateShareLink", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CreateShareLink.model_validate(data)
+
+    async def share_links(
+        self, conversation_id: Union[Optional[str], UnsetType] = UNSET, **kwargs: Any
+    ) -> ShareLinks:
+        query = gql("""
+            query ShareLinks($conversationId: ID) {
+              shareLinks(conversationId: $conversationId) {
+                ...ShareLinkFields
+              }
+            }
+
+            fragment ShareLinkFields on ShareLink {
+              id
+              conversationId
+              upToMessageId
+              title
+              createdAt
+              expiresAt
+              revokedAt
+              active
+            }
+            """)
+        variables: dict[str, object] = {"conversationId": conversation_id}
+        response = await self.execute(
+            query=query, operation_name="ShareLinks", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ShareLinks.model_validate(data)
+
+    async def revoke_share_link(self, id: str, **kwargs: Any) -> RevokeShareLink:
+        query = gql("""
+            mutation RevokeShareLink($id: ID!) {
+              revokeShareLink(id: $id) {
+                ...ShareLinkFields
+              }
+            }
+
+            fragment ShareLinkFields on ShareLink {
+              id
+              conversationId
+              upToMessageId
+              title
+              createdAt
+              expiresAt
+              revokedAt
+              active
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="RevokeShareLink", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return RevokeShareLink.model_validate(data)
+
+    async def shared_conversation(
+        self, token: str, **kwargs: Any
+    ) -> SharedConversation:
+        query = gql("""
+            query SharedConversation($token: String!) {
+              sharedConversation(token: $token) {
+                title
+                sharedAt
+                messages {
+                  role
+                  content
+                  model
+                  createdAt
+                  attachments {
+                    name
+                    mediaType
+                    size
+                    downloadUrl
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"token": token}
+        response = await self.execute(
+            query=query,
+            operation_name="SharedConversation",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SharedConversation.model_validate(data)
+
     async def stream(self, id: str, **kwargs: Any) -> Stream:
         query = gql("""
             query Stream($id: ID!) {
@@ -1886,6 +2119,52 @@ class ChatClient(AsyncBaseClient):
             query=query, operation_name="StreamEvents", variables=variables, **kwargs
         ):
             yield StreamEvents.model_validate(data)
+
+    async def regenerate_title(self, id: str, **kwargs: Any) -> RegenerateTitle:
+        query = gql("""
+            mutation RegenerateTitle($id: ID!) {
+              regenerateTitle(id: $id) {
+                ...ConversationFields
+                titleSource
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="RegenerateTitle", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return RegenerateTitle.model_validate(data)
 
     async def mcp_servers(self, **kwargs: Any) -> McpServers:
         query = gql("""

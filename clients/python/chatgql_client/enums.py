@@ -28,6 +28,11 @@ class MessageStatus(str, Enum):
     INTERRUPTED = "INTERRUPTED"
 
 
+class Rating(str, Enum):
+    UP = "UP"
+    DOWN = "DOWN"
+
+
 class Role(str, Enum):
     USER = "USER"
     ASSISTANT = "ASSISTANT"
@@ -47,6 +52,12 @@ class Theme(str, Enum):
     SYSTEM = "SYSTEM"
     LIGHT = "LIGHT"
     DARK = "DARK"
+
+
+class TitleSource(str, Enum):
+    DEFAULT = "DEFAULT"
+    USER = "USER"
+    GENERATED = "GENERATED"
 
 
 class ToolCallState(str, Enum):

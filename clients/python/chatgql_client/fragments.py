@@ -150,6 +150,17 @@ class ProviderKeyFields(BaseModel):
     last_error_at: Optional[datetime] = Field(alias="lastErrorAt")
 
 
+class ShareLinkFields(BaseModel):
+    id: str
+    conversation_id: str = Field(alias="conversationId")
+    up_to_message_id: str = Field(alias="upToMessageId")
+    title: str
+    created_at: datetime = Field(alias="createdAt")
+    expires_at: Optional[datetime] = Field(alias="expiresAt")
+    revoked_at: Optional[datetime] = Field(alias="revokedAt")
+    active: bool
+
+
 class UsageTotalsFields(BaseModel):
     input_tokens: int = Field(alias="inputTokens")
     output_tokens: int = Field(alias="outputTokens")
@@ -169,4 +180,5 @@ ToolCallFields.model_rebuild()
 MessageFields.model_rebuild()
 ProjectFields.model_rebuild()
 ProviderKeyFields.model_rebuild()
+ShareLinkFields.model_rebuild()
 UsageTotalsFields.model_rebuild()

@@ -48,6 +48,11 @@ export type PreferencesInput = {
   toolsEnabled?: Array<string> | null | undefined;
 };
 
+/** Feedback on an answer. */
+export type Rating =
+  | 'DOWN'
+  | 'UP';
+
 export type Role =
   | 'ASSISTANT'
   | 'SYSTEM'
@@ -74,6 +79,12 @@ export type Theme =
   | 'DARK'
   | 'LIGHT'
   | 'SYSTEM';
+
+/** Who chose a conversation's title. */
+export type TitleSource =
+  | 'DEFAULT'
+  | 'GENERATED'
+  | 'USER';
 
 export type ToolCallState =
   | 'CANCELLED'
@@ -192,6 +203,15 @@ export type DeleteConversationMutationVariables = Exact<{
 
 
 export type DeleteConversationMutation = { deleteConversation: { id: string } };
+
+export type RateMessageMutationVariables = Exact<{
+  id: string | number;
+  rating?: Rating | null | undefined;
+  comment?: string | null | undefined;
+}>;
+
+
+export type RateMessageMutation = { rateMessage: { id: string, feedback: { rating: Rating, comment: string | null, ratedAt: string } | null } };
 
 export type ActivitySubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -388,6 +408,47 @@ export type DeleteProviderKeyMutationVariables = Exact<{
 
 export type DeleteProviderKeyMutation = { deleteProviderKey: { id: string } };
 
+export type SearchQueryVariables = Exact<{
+  query: string;
+  first?: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type SearchQuery = { search: { edges: Array<{ cursor: string, node: { snippet: string, score: number, conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null }, message: { id: string, role: Role, content: string, createdAt: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type ShareLinkFieldsFragment = { id: string, conversationId: string, upToMessageId: string, title: string, createdAt: string, expiresAt: string | null, revokedAt: string | null, active: boolean };
+
+export type CreateShareLinkMutationVariables = Exact<{
+  conversationId: string | number;
+  upToMessageId: string | number;
+  expiresAt?: string | null | undefined;
+}>;
+
+
+export type CreateShareLinkMutation = { createShareLink: { token: string, link: { id: string, conversationId: string, upToMessageId: string, title: string, createdAt: string, expiresAt: string | null, revokedAt: string | null, active: boolean } } };
+
+export type ShareLinksQueryVariables = Exact<{
+  conversationId?: string | number | null | undefined;
+}>;
+
+
+export type ShareLinksQuery = { shareLinks: Array<{ id: string, conversationId: string, upToMessageId: string, title: string, createdAt: string, expiresAt: string | null, revokedAt: string | null, active: boolean }> };
+
+export type RevokeShareLinkMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeShareLinkMutation = { revokeShareLink: { id: string, conversationId: string, upToMessageId: string, title: string, createdAt: string, expiresAt: string | null, revokedAt: string | null, active: boolean } };
+
+export type SharedConversationQueryVariables = Exact<{
+  token: string;
+}>;
+
+
+export type SharedConversationQuery = { sharedConversation: { title: string, sharedAt: string, messages: Array<{ role: Role, content: string, model: string | null, createdAt: string, attachments: Array<{ name: string, mediaType: string, size: number, downloadUrl: string }> }> } };
+
 export type StreamQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -420,6 +481,13 @@ export type StreamEventsSubscription = { streamEvents:
     | { __typename: 'StreamSnapshot', streamId: string, messageId: string, status: StreamStatus, seq: number, offset: number, text: string, length: number, toolCalls: Array<{ id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }> }
     | { __typename: 'StreamToolCall', seq: number, offset: number, toolCall: { id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> } }
    };
+
+export type RegenerateTitleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RegenerateTitleMutation = { regenerateTitle: { titleSource: TitleSource, id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type McpServerFieldsFragment = { name: string, transport: string, status: string, lastError: string | null, tools: Array<{ name: string, description: string, inputSchema: unknown, approval: string }> };
 
