@@ -23,6 +23,7 @@ from strawberry.types.graphql import OperationType
 from gql_api.settings import Settings
 from resolvers import (
     attachments,
+    branches,
     conversations,
     feeds,
     messages,
@@ -30,13 +31,25 @@ from resolvers import (
     providers,
     streams,
     tools,
+    transfer,
     usage,
     users,
 )
 from resolvers.documents import DocumentCache, KnownDocuments, repeated_fields
 from resolvers.errors import classify
 
-DOMAINS = (users, projects, conversations, messages, streams, attachments, tools, providers)
+DOMAINS = (
+    users,
+    projects,
+    conversations,
+    messages,
+    streams,
+    branches,
+    attachments,
+    tools,
+    providers,
+    transfer,
+)
 Query = merge_types("Query", tuple(d.Query for d in (*DOMAINS, usage)))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS))
 Subscription = merge_types("Subscription", (streams.Subscription, feeds.Subscription))

@@ -40,6 +40,8 @@ from tests.conftest import make_settings
 from tests.support import ApiServer
 
 KINDS = ("conversation", "project", "message", "stream", "attachment")
+# Argument names for a kind of row that don't spell the kind: `messages(leafId)` names a message.
+ALIASES = {"leaf": "message"}
 TERMINAL = {"COMPLETED", "CANCELLED", "FAILED", "INTERRUPTED"}
 # Optional ID filters on lists: a foreign or missing id filters everything out (no error),
 # and the two must still be indistinguishable. Each entry must exist in the schema.
@@ -110,8 +112,9 @@ def kind_of(name: str, field_name: str, returns: str = "") -> str:
     """The kind of row an ID argument names: from `conversationId`, or for a bare `id`, from
     the field (`renameProject` -> project)."""
     for suffix in ("Ids", "Id"):
-        if name.endswith(suffix) and name[: -len(suffix)] in KINDS:
-            return name[: -len(suffix)]
+        stem = ALIASES.get(name[: -len(suffix)], name[: -len(suffix)])
+        if name.endswith(suffix) and stem in KINDS:
+            return stem
     if name == "id":
         matches = [k for k in KINDS if k in field_name.lower()]
         if len(matches) == 1:
@@ -432,10 +435,10 @@ query($c: ID!, $p: ID!, $s: ID!, $a: ID!, $m: ID!) {
   conversations(first: 100, archived: null) {
     edges { node { id title pinned archived draft projectId updatedAt lastMessage { id } } }
   }
-  conversation(id: $c) { id title pinned archived draft projectId model updatedAt }
+  conversation(id: $c) { id title pinned archived draft projectId model updatedAt currentLeafId }
   messages(conversationId: $c, first: 100) {
-    edges { node { id role content status version editedAt
-      attachments { id } versions { version content } } }
+    edges { node { id role content status parentId editedAt
+      attachments { id } siblings { index count ids } } }
   }
   message(id: $m) { id content editedAt }
   stream(id: $s) { id status length lastSeq finishedAt }
