@@ -30,6 +30,7 @@ messages = sa.table(
     sa.column("model", sa.String),
     sa.column("input_tokens", sa.Integer),
     sa.column("output_tokens", sa.Integer),
+    sa.column("version", sa.Integer),
     sa.column("created_at", models.base.UTCDateTime),
 )
 versions = sa.table(
@@ -50,17 +51,26 @@ conversations = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("parent_id", sa.String(length=32), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_messages_parent_id_messages"),
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        # SQLite adds a column with its reference in place. A batch copy of the table would
+        # drop the old one, and with foreign keys on that fires the ON DELETE actions of every
+        # table referring to messages (streams, attachments): the rows would go with it.
+        op.execute(
+            "ALTER TABLE messages ADD COLUMN parent_id VARCHAR(32) "
+            "CONSTRAINT fk_messages_parent_id_messages REFERENCES messages (id) ON DELETE CASCADE"
+        )
+    else:
+        op.add_column("messages", sa.Column("parent_id", sa.String(length=32), nullable=True))
+        op.create_foreign_key(
+            "fk_messages_parent_id_messages",
+            "messages",
             "messages",
             ["parent_id"],
             ["id"],
             ondelete="CASCADE",
         )
-        batch_op.create_index("ix_messages_parent", ["parent_id", "created_at", "id"])
-    bind = op.get_bind()
+    op.create_index("ix_messages_parent", "messages", ["parent_id", "created_at", "id"])
     rows = bind.execute(
         sa.select(messages.c.id, messages.c.conversation_id).order_by(
             messages.c.conversation_id, messages.c.created_at, messages.c.id
@@ -106,23 +116,30 @@ def upgrade() -> None:
                 model=row.model,
                 input_tokens=row.input_tokens,
                 output_tokens=row.output_tokens,
+                version=1,  # the column goes below
                 created_at=row.created_at,
             )
         )
     op.drop_table("message_versions")
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_column("version")
+    op.drop_column("messages", "version")  # in place on SQLite too (3.35 and later)
 
 
 def downgrade() -> None:
     # Alternatives stay as plain messages of the list; the versions table comes back empty.
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1"))
-        )
-        batch_op.drop_index("ix_messages_parent")
-        batch_op.drop_constraint(batch_op.f("fk_messages_parent_id_messages"), type_="foreignkey")
-        batch_op.drop_column("parent_id")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot drop a column that has a reference (and a table copy would cascade).
+        raise NotImplementedError("downgrading 0003_message_tree on SQLite: restore a backup")
+    op.add_column(
+        "messages",
+        sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1")),
+    )
+    op.drop_index("ix_messages_parent", table_name="messages")
+    op.drop_constraint("fk_messages_parent_id_messages", "messages", type_="foreignkey")
+    op.drop_column("messages", "parent_id")
+    _recreate_versions()
+
+
+def _recreate_versions() -> None:
     op.create_table(
         "message_versions",
         sa.Column("id", sa.String(length=32), nullable=False),
