@@ -165,6 +165,7 @@ async def cause_every_event(
     )
     sent = await send(api, cid, "hello [demo:words=3]")
     await wait_finished(api, sent["stream"]["id"])
+    await mutate(api, "mutation($m: ID!) { selectBranch(messageId: $m) { leafId } }", m=added["id"])
     await mutate(api, "mutation($m: ID!) { deleteMessage(id: $m) { id } }", m=added["id"])
     # A broker outage: the conversation feed is told it may have missed events (the activity
     # feed reads them back from its log instead).

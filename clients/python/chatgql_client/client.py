@@ -22,11 +22,16 @@ from .delete_conversation import DeleteConversation
 from .delete_message import DeleteMessage
 from .delete_project import DeleteProject
 from .delete_provider_key import DeleteProviderKey
+from .edit_and_resend import EditAndResend
 from .edit_message import EditMessage
 from .enums import UsageGranularity
+from .export_conversations import ExportConversations
+from .fork_conversation import ForkConversation
+from .import_conversations import ImportConversations
 from .input_types import (
     AddMessageInput,
     CreateConversationInput,
+    EditAndResendInput,
     PreferencesInput,
     SendMessageInput,
 )
@@ -44,6 +49,7 @@ from .rename_conversation import RenameConversation
 from .rename_project import RenameProject
 from .retry_message import RetryMessage
 from .save_draft import SaveDraft
+from .select_branch import SelectBranch
 from .send_message import SendMessage
 from .set_conversation_archived import SetConversationArchived
 from .set_conversation_pinned import SetConversationPinned
@@ -199,6 +205,213 @@ class ChatClient(AsyncBaseClient):
         data = self.get_data(response)
         return AttachmentStorage.model_validate(data)
 
+    async def edit_and_resend(
+        self, input: EditAndResendInput, **kwargs: Any
+    ) -> EditAndResend:
+        query = gql("""
+            mutation EditAndResend($input: EditAndResendInput!) {
+              editAndResend(input: $input) {
+                userMessage {
+                  ...MessageFields
+                }
+                assistantMessage {
+                  ...MessageFields
+                }
+                stream {
+                  ...StreamFields
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              state
+              server
+              tool
+              result
+              isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="EditAndResend", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return EditAndResend.model_validate(data)
+
+    async def select_branch(self, message_id: str, **kwargs: Any) -> SelectBranch:
+        query = gql("""
+            mutation SelectBranch($messageId: ID!) {
+              selectBranch(messageId: $messageId) {
+                leafId
+                conversation {
+                  ...ConversationFields
+                }
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              currentLeafId
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"messageId": message_id}
+        response = await self.execute(
+            query=query, operation_name="SelectBranch", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SelectBranch.model_validate(data)
+
+    async def fork_conversation(
+        self, message_id: str, **kwargs: Any
+    ) -> ForkConversation:
+        query = gql("""
+            mutation ForkConversation($messageId: ID!) {
+              forkConversation(messageId: $messageId) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              currentLeafId
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"messageId": message_id}
+        response = await self.execute(
+            query=query,
+            operation_name="ForkConversation",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ForkConversation.model_validate(data)
+
     async def conversations(
         self,
         first: int,
@@ -250,6 +463,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -304,6 +518,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -361,6 +576,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -411,6 +627,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -461,6 +678,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -511,6 +729,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -561,6 +780,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -611,6 +831,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -682,6 +903,10 @@ class ChatClient(AsyncBaseClient):
                   messageId
                   conversationId
                 }
+                ... on BranchSelected {
+                  conversationId
+                  leafId
+                }
                 ... on StreamChanged {
                   change
                   stream {
@@ -726,6 +951,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -744,7 +970,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -827,6 +1058,10 @@ class ChatClient(AsyncBaseClient):
                   messageId
                   conversationId
                 }
+                ... on BranchSelected {
+                  conversationId
+                  leafId
+                }
                 ... on ConversationDeleted {
                   conversationId
                 }
@@ -861,7 +1096,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -915,16 +1155,18 @@ class ChatClient(AsyncBaseClient):
         after: Union[Optional[str], UnsetType] = UNSET,
         last: Union[Optional[int], UnsetType] = UNSET,
         before: Union[Optional[str], UnsetType] = UNSET,
+        leaf_id: Union[Optional[str], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> Messages:
         query = gql("""
-            query Messages($conversationId: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+            query Messages($conversationId: ID!, $first: Int, $after: String, $last: Int, $before: String, $leafId: ID) {
               messages(
                 conversationId: $conversationId
                 first: $first
                 after: $after
                 last: $last
                 before: $before
+                leafId: $leafId
               ) {
                 edges {
                   cursor
@@ -966,7 +1208,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1010,6 +1257,7 @@ class ChatClient(AsyncBaseClient):
             "after": after,
             "last": last,
             "before": before,
+            "leafId": leaf_id,
         }
         response = await self.execute(
             query=query, operation_name="Messages", variables=variables, **kwargs
@@ -1022,13 +1270,6 @@ class ChatClient(AsyncBaseClient):
             query Message($id: ID!) {
               message(id: $id) {
                 ...MessageFields
-                versions {
-                  version
-                  content
-                  status
-                  model
-                  createdAt
-                }
               }
             }
 
@@ -1057,7 +1298,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1135,7 +1381,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1213,7 +1464,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1314,7 +1570,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1416,7 +1677,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -2004,6 +2270,81 @@ class ChatClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return DecideToolCall.model_validate(data)
+
+    async def export_conversations(
+        self,
+        conversation_ids: Union[Optional[list[str]], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> ExportConversations:
+        query = gql("""
+            query ExportConversations($conversationIds: [ID!]) {
+              exportConversations(conversationIds: $conversationIds)
+            }
+            """)
+        variables: dict[str, object] = {"conversationIds": conversation_ids}
+        response = await self.execute(
+            query=query,
+            operation_name="ExportConversations",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ExportConversations.model_validate(data)
+
+    async def import_conversations(
+        self, document: Any, **kwargs: Any
+    ) -> ImportConversations:
+        query = gql("""
+            mutation ImportConversations($document: JSON!) {
+              importConversations(document: $document) {
+                conversationsCreated
+                messagesCreated
+                conversations {
+                  ...ConversationFields
+                }
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              currentLeafId
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"document": document}
+        response = await self.execute(
+            query=query,
+            operation_name="ImportConversations",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ImportConversations.model_validate(data)
 
     async def usage_report(
         self,
