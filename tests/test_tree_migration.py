@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
@@ -12,6 +14,7 @@ from gql_api.db import Database
 from gql_api.migrate import upgrade
 from models.conversations import Conversation
 from models.messages import Message
+from tests.servers import PostgresServer
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -28,8 +31,17 @@ def table(name: str, *columns: str, times: tuple[str, ...] = ()) -> sa.TableClau
     )
 
 
-async def test_versions_become_siblings_and_the_list_a_path(database_url: str) -> None:
-    db = Database(database_url)
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path, database_kind: str) -> str:
+    """A database with no tables (the usual fixture's is already at the newest schema)."""
+    if database_kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+async def test_versions_become_siblings_and_the_list_a_path(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         await upgrade(db, "0001")
         users = table("users", "id", "subject", "theme", "tools_enabled",
