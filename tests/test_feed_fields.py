@@ -146,6 +146,7 @@ async def cause_every_event(
         api, "mutation($c: ID!) { setConversationPinned(id: $c, pinned: true) { id } }", c=cid
     )
     await mutate(api, 'mutation($c: ID!) { saveDraft(id: $c, draft: "d") { id } }', c=cid)
+    await mutate(api, "mutation($c: ID!) { setConversationTools(id: $c, tools: []) { id } }", c=cid)
     await mutate(
         api,
         "mutation($c: ID!, $p: ID) { moveConversation(id: $c, projectId: $p) { id } }",
