@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     max_message_chars: int = 100_000
     max_title_chars: int = 200
     page_size_max: int = 100
+    # importConversations: the document as compact JSON. It comes as a variable, so the
+    # request limits below bound it too: raise them with it.
+    max_import_bytes: int = 512 * 1024
     # Byte limits of an HTTP request, checked before anything is parsed (multipart uploads
     # keep their own limit, max_upload_bytes).
     max_body_bytes: int = 1024 * 1024

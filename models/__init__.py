@@ -4,7 +4,7 @@ from models.attachments import Attachment
 from models.base import Base
 from models.conversations import Conversation
 from models.feed_events import FeedCursor, FeedEvent
-from models.messages import Message, MessageVersion
+from models.messages import Message
 from models.nodes import Node
 from models.projects import Project
 from models.provider_keys import ProviderKey
@@ -22,7 +22,6 @@ __all__ = [
     "FeedCursor",
     "FeedEvent",
     "Message",
-    "MessageVersion",
     "Node",
     "Project",
     "ProviderKey",

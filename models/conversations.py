@@ -36,7 +36,8 @@ class Conversation(Base):
     draft: Mapped[str | None] = mapped_column(Text)
     # The tools its answers may use; None follows the owner's preference.
     tools_enabled: Mapped[list[str] | None] = mapped_column(JSON)
-    # Denormalized so a list of conversations loads its previews with one batched query.
+    # The leaf of the current path (the branch every tab shows and the model continues); also
+    # the list's preview, loaded for many conversations with one batched query.
     last_message_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     created_at: Mapped[dt.datetime] = created_column()
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -1,4 +1,4 @@
-"""Messages, their earlier versions (kept on retry), and the queries on them."""
+"""Messages, a tree per conversation (alternatives are siblings), and the queries on them."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_message_id"),
         Index("ix_messages_conversation_order", "conversation_id", "created_at", "id"),
+        Index("ix_messages_parent", "parent_id", "created_at", "id"),
     )
 
     id: Mapped[str] = id_column()
@@ -46,7 +47,12 @@ class Message(Base):
     reply_to_id: Mapped[str | None] = mapped_column(
         String(ID_LENGTH), ForeignKey("messages.id", ondelete="SET NULL")
     )
-    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    # The message this one follows; None for the first turns. Siblings (same parent) are
+    # alternatives: an edited prompt, a regenerated answer. Deleting a message re-parents its
+    # children (domain.messages.delete_message); the cascade only runs with the conversation.
+    parent_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("messages.id", ondelete="CASCADE")
+    )
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created_column()
@@ -55,26 +61,6 @@ class Message(Base):
     rating: Mapped[str | None] = mapped_column(String(8))
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-
-class MessageVersion(Base):
-    """An earlier answer of an assistant message, kept when the answer is generated again."""
-
-    __tablename__ = "message_versions"
-    __table_args__ = (UniqueConstraint("message_id", "version"),)
-
-    id: Mapped[str] = id_column()
-    message_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False
-    )
-    version: Mapped[int] = mapped_column(Integer, nullable=False)
-    content: Mapped[str] = mapped_column(Text, nullable=False)
-    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    model: Mapped[str | None] = mapped_column(String(100))
-    input_tokens: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    output_tokens: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    created_at: Mapped[dt.datetime] = created_column()
 
 
 async def owned_message(

@@ -84,6 +84,12 @@ class MessageDeleted:
     cursor: str = strawberry.field(description=CURSOR_DOC)
 
 
+@strawberry.type(description="Another branch became the conversation's current path.")
+class BranchSelected:
+    conversation_id: strawberry.ID
+    leaf_id: strawberry.ID
+
+
 @strawberry.type
 class StreamChanged:
     """An answer started or finished (`stream.status` says how)."""
@@ -121,6 +127,7 @@ ActivityEvent = Annotated[
     | ConversationDeleted
     | MessageChanged
     | MessageDeleted
+    | BranchSelected
     | StreamChanged
     | ProjectChanged
     | ProjectDeleted
@@ -128,7 +135,7 @@ ActivityEvent = Annotated[
     strawberry.union("ActivityEvent"),
 ]
 ConversationEvent = Annotated[
-    MessageChanged | MessageDeleted | ConversationDeleted | FeedResync,
+    MessageChanged | MessageDeleted | BranchSelected | ConversationDeleted | FeedResync,
     strawberry.union("ConversationEvent"),
 ]
 
@@ -163,6 +170,11 @@ def to_event(event: dict[str, Any]) -> Any:
             message_id=strawberry.ID(event["messageId"]),
             conversation_id=strawberry.ID(event["conversationId"]),
             cursor=position,
+        )
+    if kind == "branch.selected":
+        return BranchSelected(
+            conversation_id=strawberry.ID(event["conversationId"]),
+            leaf_id=strawberry.ID(event["leafId"]),
         )
     if kind in STREAM_CHANGES:
         row = row_from_json(StreamRow, event["stream"])

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
 from gql_api.db import Database
+from gql_api.domain.branches import siblings_of
 from models.attachments import Attachment
 from models.messages import Message
 from models.projects import Project
@@ -24,6 +25,9 @@ class Loaders:
         self.message = self._by_key(Message, cache)
         self.active_stream = DataLoader(self._active_streams, cache=cache)
         self.message_attachments = DataLoader(self._attachments, cache=cache)
+        self.siblings: DataLoader[tuple[str, str | None], list[str]] = DataLoader(
+            self._siblings, cache=cache
+        )
 
     def _by_key(self, model: type[T], cache: bool) -> DataLoader[str, T | None]:
         async def load(ids: list[str]) -> list[T | None]:
@@ -56,3 +60,6 @@ class Loaders:
             for row in rows:
                 grouped[row.message_id or ""].append(row)
         return [grouped[i] for i in message_ids]
+
+    async def _siblings(self, keys: list[tuple[str, str | None]]) -> list[list[str]]:
+        return await siblings_of(self._db, keys)

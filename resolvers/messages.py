@@ -32,8 +32,9 @@ class AddMessageInput:
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Oldest first. `first`/`after` pages forward; `last` (with `before`) "
-        "gives the newest messages, still oldest first."
+        description="The conversation's current path (or the path to `leafId`), oldest "
+        "first. `first`/`after` pages forward; `last` (with `before`) gives the newest "
+        "messages, still oldest first."
     )
     async def messages(
         self,
@@ -43,6 +44,7 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        leaf_id: strawberry.ID | None = None,
     ) -> MessageConnection:
         user = await info.context.require_user()
         s = info.context.services
@@ -55,6 +57,7 @@ class Query:
             after=after,
             last=last,
             before=before,
+            leaf_id=leaf_id,
         )
         backwards = last is not None
         return MessageConnection(

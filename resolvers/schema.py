@@ -23,6 +23,7 @@ from strawberry.types.graphql import OperationType
 from gql_api.settings import Settings
 from resolvers import (
     attachments,
+    branches,
     conversations,
     feedback,
     feeds,
@@ -34,6 +35,7 @@ from resolvers import (
     streams,
     titles,
     tools,
+    transfer,
     usage,
     users,
 )
@@ -46,9 +48,11 @@ DOMAINS = (
     conversations,
     messages,
     streams,
+    branches,
     attachments,
     tools,
     providers,
+    transfer,
     sharing,
 )
 Query = merge_types("Query", (*(d.Query for d in (*DOMAINS, usage)), search.Query))

@@ -11,7 +11,7 @@ import strawberry
 from graphql.execution import Executor
 
 from gql_api.context import Context, Info
-from gql_api.domain import continuation, streams
+from gql_api.domain import alternatives, continuation, streams
 from gql_api.domain.validation import require_id
 from gql_api.errors import InvalidInput
 from gql_api.streams.snapshots import Snapshot
@@ -266,14 +266,14 @@ class Mutation:
         return Stream.from_model(row)
 
     @strawberry.mutation(
-        description="Generate an answer again from its prompt; the earlier text is kept in "
-        "`versions`."
+        description="Generate an answer again from its prompt, as a new sibling answer that "
+        "becomes the current branch; the earlier one keeps its text and following turns."
     )
     async def retry_message(
         self, info: Info, id: strawberry.ID, model: str | None = None
     ) -> SendMessagePayload:
         user = await info.context.require_user()
-        sent = await streams.retry_message(
+        sent = await alternatives.retry_message(
             svc=info.context.services, user=user, message_id=id, model=model
         )
         return _payload(sent)

@@ -13,7 +13,6 @@ from gql_api.context import Info
 from models.attachments import Attachment as AttachmentRow
 from models.conversations import Conversation as ConversationRow
 from models.messages import Message as MessageRow
-from models.messages import MessageVersion as MessageVersionRow
 from models.projects import Project as ProjectRow
 from models.streams import Stream as StreamRow
 from models.users import User as UserRow
@@ -251,23 +250,14 @@ class Attachment:
         )
 
 
-@strawberry.type
-class MessageVersion:
-    version: int
-    content: str
-    status: MessageStatus
-    model: str | None
-    created_at: dt.datetime
-
-    @classmethod
-    def from_model(cls, row: MessageVersionRow) -> MessageVersion:
-        return cls(
-            version=row.version,
-            content=row.content,
-            status=MessageStatus(row.status),
-            model=row.model,
-            created_at=row.created_at,
-        )
+@strawberry.type(
+    description="The alternatives at a message's place in the tree (an edited "
+    "prompt, a regenerated answer), oldest first, this message included."
+)
+class Siblings:
+    index: int = strawberry.field(description="This message's position in `ids`, from 0.")
+    count: int
+    ids: list[strawberry.ID]
 
 
 @strawberry.type
@@ -281,7 +271,9 @@ class Message:
     usage: TokenUsage
     client_message_id: str | None
     reply_to_id: strawberry.ID | None
-    version: int
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="The message this one follows in the tree; null for a first turn."
+    )
     error_code: str | None
     error_message: str | None
     created_at: dt.datetime
@@ -295,14 +287,16 @@ class Message:
     def parts(self) -> list[MessagePart]:
         return interleave(self.content, self.raw_parts)
 
-    @strawberry.field(description="Earlier answers, kept when this one was generated again.")
-    async def versions(self, info: Info) -> list[MessageVersion]:
-        if self.version <= 1:
-            return []
-        from gql_api.domain.streams import message_versions
-
-        rows = await message_versions(db=info.context.services.db, message_id=self.id)
-        return [MessageVersion.from_model(r) for r in rows]
+    @strawberry.field(description="Alternatives to this message; `selectBranch` shows one.")
+    async def siblings(self, info: Info) -> Siblings:
+        ids = await info.context.loaders.siblings.load(
+            (str(self.conversation_id), str(self.parent_id) if self.parent_id else None)
+        )
+        if self.id not in ids:  # e.g. an event about a message deleted since
+            ids = [*ids, self.id]
+        return Siblings(
+            index=ids.index(self.id), count=len(ids), ids=[strawberry.ID(i) for i in ids]
+        )
 
     @strawberry.field
     async def attachments(self, info: Info) -> list[Attachment]:
@@ -323,7 +317,7 @@ class Message:
             ),
             client_message_id=row.client_message_id,
             reply_to_id=strawberry.ID(row.reply_to_id) if row.reply_to_id else None,
-            version=row.version or 1,
+            parent_id=strawberry.ID(row.parent_id) if row.parent_id else None,
             error_code=row.error_code,
             error_message=row.error_message,
             created_at=row.created_at,
@@ -397,6 +391,12 @@ class Conversation:
             return None
         row = await info.context.loaders.project.load(self.project_id)
         return Project.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The last message of the current path (the branch every tab shows)."
+    )
+    def current_leaf_id(self) -> strawberry.ID | None:
+        return strawberry.ID(self.last_message_id) if self.last_message_id else None
 
     @strawberry.field
     async def last_message(self, info: Info) -> Message | None:

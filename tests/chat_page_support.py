@@ -9,7 +9,8 @@ from typing import Any
 
 from tests.support import ApiServer
 
-MESSAGE = "query($id: ID!) { message(id: $id) { content status version attachments { name } } }"
+MESSAGE = """query($id: ID!) { message(id: $id) {
+  content status siblings { ids } attachments { name } } }"""
 ASSISTANT = '.message[data-role="ASSISTANT"]'
 
 

@@ -62,9 +62,9 @@ async def wait_finished(api: ApiServer, stream_id: str, *, user: str = "alice") 
 
 async def stored_answer(api: ApiServer, message_id: str, *, user: str = "alice") -> dict[str, Any]:
     query = """query($m: ID!) { message(id: $m) {
-        content status version errorCode usage { inputTokens outputTokens }
+        content status errorCode parentId usage { inputTokens outputTokens }
         parts { __typename ... on TextPart { text } ... on ToolCallPart { id name input result } }
-        versions { version content status } } }"""
+        siblings { index count ids } } }"""
     result: dict[str, Any] = (await api.gql(query, {"m": message_id}, user=user))["message"]
     return result
 

@@ -172,14 +172,16 @@ async def test_upload_then_retry(api: ApiServer, driver: Any, tmp_path: Path) ->
     assert user_attachments == "📎 notes.txt"
 
     await page.click(f".message[data-message-id='{answer_id}'] .retry")
-    await page.until(
-        f"return document.querySelector(`.message[data-message-id='{answer_id}']`).dataset.status"
-        " === 'STREAMING' || null"
+    # The new answer (a sibling of the first) takes the first one's place on the page.
+    new_id = await page.until(
+        "const ids = [...document.querySelectorAll('.message[data-role=\"ASSISTANT\"]')]"
+        ".map((e) => e.dataset.messageId);"
+        f" return ids.length === 1 && ids[0] !== '{answer_id}' ? ids[0] : null"
     )
-    text = await page.until_answer(answer_id, "COMPLETE")
-    stored = await page.stored(answer_id)
-    assert stored["version"] == 2 and text == stored["content"]
-    assert first_text  # the earlier answer was shown before it was replaced
+    text = await page.until_answer(new_id, "COMPLETE")
+    stored = await page.stored(new_id)
+    assert stored["siblings"]["ids"] == [answer_id, new_id] and text == stored["content"]
+    assert first_text == (await page.stored(answer_id))["content"]  # the first answer is kept
 
 
 async def test_the_page_needs_nothing_but_the_server(api: ApiServer) -> None:

@@ -146,6 +146,7 @@ async def cause_every_event(
         api, "mutation($c: ID!) { setConversationPinned(id: $c, pinned: true) { id } }", c=cid
     )
     await mutate(api, 'mutation($c: ID!) { saveDraft(id: $c, draft: "d") { id } }', c=cid)
+    await mutate(api, "mutation($c: ID!) { setConversationTools(id: $c, tools: []) { id } }", c=cid)
     await mutate(
         api,
         "mutation($c: ID!, $p: ID) { moveConversation(id: $c, projectId: $p) { id } }",
@@ -165,6 +166,7 @@ async def cause_every_event(
     )
     sent = await send(api, cid, "hello [demo:words=3]")
     await wait_finished(api, sent["stream"]["id"])
+    await mutate(api, "mutation($m: ID!) { selectBranch(messageId: $m) { leafId } }", m=added["id"])
     await mutate(api, "mutation($m: ID!) { deleteMessage(id: $m) { id } }", m=added["id"])
     # A broker outage: the conversation feed is told it may have missed events (the activity
     # feed reads them back from its log instead).

@@ -196,7 +196,7 @@ async def test_an_answer_of_a_dead_process_continues_on_the_same_stream(
     assert text == await demo_answer(prompt)  # one answer, nothing repeated, nothing missing
     answer = await stored_answer(api, message_id)
     assert answer["status"] == "COMPLETE" and answer["content"] == text
-    assert answer["versions"] == []
+    assert answer["siblings"]["count"] == 1  # continued, not a new answer
     row = await stream_row(api, stream_id)
     assert row.node_id == api.services.node_id and row.continuations == 1
     assert row.last_seq > 0 and row.length == len(text) > before
@@ -354,7 +354,7 @@ async def test_stop_then_continue_gives_one_answer_on_the_same_stream(quiet: Api
     assert text == await demo_answer(prompt)
     answer = await stored_answer(api, message_id)
     assert answer["content"] == text and answer["status"] == "COMPLETE"
-    assert answer["versions"] == []
+    assert answer["siblings"]["count"] == 1  # continued, not a new answer
 
 
 async def test_continue_message_refuses_what_it_cannot_continue(quiet: ApiServer) -> None:

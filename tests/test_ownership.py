@@ -41,6 +41,8 @@ from tests.conftest import make_settings
 from tests.support import ApiServer
 
 KINDS = ("conversation", "project", "message", "stream", "attachment", "sharelink")
+# Argument names for a kind of row that don't spell the kind: `messages(leafId)` names a message.
+ALIASES = {"leaf": "message"}
 TERMINAL = {"COMPLETED", "CANCELLED", "FAILED", "INTERRUPTED"}
 # Optional ID filters on lists: a foreign or missing id filters everything out (no error),
 # and the two must still be indistinguishable. Each entry must exist in the schema.
@@ -115,7 +117,7 @@ def kind_of(name: str, field_name: str, returns: str = "") -> str:
     the field (`renameProject` -> project)."""
     for suffix in ("Ids", "Id"):
         if name.endswith(suffix):
-            stem = name[: -len(suffix)]
+            stem = ALIASES.get(name[: -len(suffix)], name[: -len(suffix)])
             if stem in KINDS:
                 return stem
             last_word = re.findall("[A-Z][a-z]+", stem)  # upToMessageId -> message
@@ -450,10 +452,12 @@ query($c: ID!, $p: ID!, $s: ID!, $a: ID!, $m: ID!) {
   conversations(first: 100, archived: null) {
     edges { node { id title pinned archived draft projectId updatedAt lastMessage { id } } }
   }
-  conversation(id: $c) { id title titleSource pinned archived draft projectId model updatedAt }
+  conversation(id: $c) {
+    id title titleSource pinned archived draft projectId model updatedAt currentLeafId
+  }
   messages(conversationId: $c, first: 100) {
-    edges { node { id role content status version editedAt feedback { rating comment }
-      attachments { id } versions { version content } } }
+    edges { node { id role content status parentId editedAt feedback { rating comment }
+      attachments { id } siblings { index count ids } } }
   }
   message(id: $m) { id content editedAt }
   stream(id: $s) { id status length lastSeq finishedAt }

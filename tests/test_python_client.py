@@ -203,14 +203,15 @@ async def test_stop_then_retry(api: ApiServer) -> None:
         assert again.status == StreamStatus.CANCELLED
 
         retried = (await client.retry_message(sent.assistant_message.id)).retry_message
-        assert retried.assistant_message.id == sent.assistant_message.id
+        new_id = retried.assistant_message.id
+        assert new_id != sent.assistant_message.id  # a sibling answer
         new_text, new_end = rebuild(await answer_events(client, retried.stream.id))
         assert new_end.status == StreamStatus.COMPLETED
-        message = (await client.message(sent.assistant_message.id)).message
-        assert message.version == 2 and message.content == new_text
-        assert [(v.version, v.content, v.status) for v in message.versions] == [
-            (1, text, MessageStatus.CANCELLED)
-        ]
+        message = (await client.message(new_id)).message
+        assert message.content == new_text
+        assert message.siblings.ids == [sent.assistant_message.id, new_id]
+        earlier = (await client.message(sent.assistant_message.id)).message
+        assert (earlier.content, earlier.status) == (text, MessageStatus.CANCELLED)
 
 
 async def test_upload_an_attachment_and_send_it(api: ApiServer) -> None:

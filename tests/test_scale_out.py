@@ -48,10 +48,10 @@ SEND = """mutation($c: ID!, $text: String!) {
   sendMessage(input: {conversationId: $c, content: $text}) {
     assistantMessage { id } stream { id } } }"""
 MESSAGE = """query($m: ID!) { message(id: $m) {
-  content status version errorCode versions { version content status } } }"""
+  content status errorCode parentId siblings { index count ids } } }"""
 STOP = "mutation($s: ID!) { stopStream(id: $s) { status length } }"
 CREATE_PROJECT = "mutation($n: String!) { createProject(name: $n) { id } }"
-RETRY = "mutation($m: ID!) { retryMessage(id: $m) { stream { id } } }"
+RETRY = "mutation($m: ID!) { retryMessage(id: $m) { assistantMessage { id } stream { id } } }"
 
 
 # ---------------------------------------------------------------- helpers
@@ -407,17 +407,22 @@ async def test_sigkill_of_the_owner_interrupts_the_stream_and_b_retries_it(
             assert end["length"] == len(saved) <= len(text)
             assert text[: len(saved)] == saved
 
-            retried = (await rb.gql(RETRY, {"m": message_id}))["retryMessage"]["stream"]["id"]
+            again = (await rb.gql(RETRY, {"m": message_id}))["retryMessage"]
+            retried, retried_answer = again["stream"]["id"], again["assistantMessage"]["id"]
             assert await owning_node(database_url, retried) == b.node_id
             events = await rb.subscribe_all(EVENTS, {"s": retried, "m": None, "o": 0})
             text, end = rebuild(events)
             assert end["status"] == "COMPLETED"
-            answer = await stored(rb, message_id)
+            answer = await stored(rb, retried_answer)
             assert answer["status"] == "COMPLETE" and answer["content"] == text
             assert len(text.split()) == 800
             # Same question, same demo answer: the saved part was its beginning.
             assert text.startswith(saved)
-            assert answer["versions"] == [{"version": 1, "content": saved, "status": "INTERRUPTED"}]
+            # The interrupted answer stays, as the new one's earlier sibling.
+            siblings = [message_id, retried_answer]
+            assert answer["siblings"] == {"index": 1, "count": 2, "ids": siblings}
+            earlier = await stored(rb, message_id)
+            assert earlier["status"] == "INTERRUPTED" and earlier["content"] == saved
             assert not a.running and b.running
 
 

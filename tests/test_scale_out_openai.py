@@ -27,7 +27,7 @@ SEND = """mutation($c: ID!, $text: String!, $model: String) {
   sendMessage(input: {conversationId: $c, content: $text, model: $model}) {
     assistantMessage { id } stream { id } } }"""
 MESSAGE = """query($m: ID!) { message(id: $m) {
-  content status version versions { version content status } } }"""
+  content status siblings { ids } } }"""
 
 
 @dataclass
@@ -122,16 +122,22 @@ async def test_stop_through_b_closes_the_upstream_response_and_retry_through_b(
         assert await asyncio.to_thread(upstream.disconnected.wait, 5)
 
         cluster.fake.enqueue(text(["Done ", "now."]))
-        retry = "mutation($m: ID!) { retryMessage(id: $m) { stream { id } } }"
-        again = (await rb.gql(retry, {"m": message_id}))["retryMessage"]["stream"]["id"]
+        retry = (
+            "mutation($m: ID!) { retryMessage(id: $m) { assistantMessage { id } stream { id } } }"
+        )
+        retried = (await rb.gql(retry, {"m": message_id}))["retryMessage"]
+        again, new_id = retried["stream"]["id"], retried["assistantMessage"]["id"]
         events = await ra.subscribe_all(EVENTS, {"s": again, "m": None, "o": 0})
         assert rebuild(events)[0] == "Done now."
 
         async def finished() -> bool:
-            message = (await rb.gql(MESSAGE, {"m": message_id}))["message"]
+            message = (await rb.gql(MESSAGE, {"m": new_id}))["message"]
             return bool(message["status"] == "COMPLETE")
 
         await wait_until(finished, WAIT)
-        message = (await rb.gql(MESSAGE, {"m": message_id}))["message"]
-        assert message["versions"][0]["status"] == "CANCELLED"
-        assert len(message["versions"][0]["content"]) == stopped["length"] > 0
+        earlier = (await rb.gql(MESSAGE, {"m": message_id}))["message"]
+        assert earlier["status"] == "CANCELLED" and earlier["siblings"]["ids"] == [
+            message_id,
+            new_id,
+        ]
+        assert len(earlier["content"]) == stopped["length"] > 0

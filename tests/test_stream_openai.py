@@ -177,7 +177,9 @@ async def _fail_then_retry(
     text_2, end = rebuild(await watch(gpt, stream_id=again["retryMessage"]["stream"]["id"]))
     assert (text_2, end["status"]) == ("Better now.", "COMPLETED")
     answer = await stored_answer(gpt, sent["assistantMessage"]["id"])
-    assert answer["versions"] == [{"version": 1, "content": partial, "status": "FAILED"}]
+    # The failed answer is kept, as the retried one's earlier sibling.
+    assert (answer["content"], answer["status"]) == (partial, "FAILED")
+    assert answer["siblings"]["count"] == 2
 
 
 async def test_resume_from_an_offset_mid_answer(gpt: ApiServer, fake_openai: FakeOpenAI) -> None:
@@ -293,7 +295,7 @@ async def test_retry_with_an_unknown_model_changes_nothing(
         await gpt.gql(retry, {"m": sent["assistantMessage"]["id"]})
     assert caught.value.code == "BAD_USER_INPUT"
     answer = await stored_answer(gpt, sent["assistantMessage"]["id"])
-    assert (answer["content"], answer["version"], answer["versions"]) == ("fine", 1, [])
+    assert (answer["content"], answer["siblings"]["count"]) == ("fine", 1)
 
 
 async def test_the_demo_model_beside_a_configured_one(gpt: ApiServer) -> None:

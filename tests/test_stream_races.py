@@ -227,11 +227,12 @@ async def _interrupted_by_a_live_process(api: ApiServer) -> None:
         assert message is not None
         message.content = "partial answer"
         stream.length = len("partial answer")
+        retried_answer = message.id  # the retry's new sibling answer
     watcher = asyncio.create_task(subscribe_once(api, stream_id, offset=3, delay=0))
     text, end = rebuild(await asyncio.wait_for(watcher, 20), 3)
     assert text == "tial answer"
     assert end["status"] == "INTERRUPTED" and end["errorCode"] == "NODE_LOST"
-    answer = await stored_answer(api, sent["assistantMessage"]["id"])
+    answer = await stored_answer(api, retried_answer)
     assert answer["status"] == "INTERRUPTED" and answer["content"] == "partial answer"
     # Only one process wins the conditional update: sweeping again changes nothing.
     swept = await jobs.sweep_orphans(

@@ -154,7 +154,7 @@ async def test_closing_a_subscription_does_not_stop_generation(api: ApiServer) -
     assert final["status"] == "COMPLETED"
 
 
-async def test_failed_answer_keeps_partial_text_and_retry_keeps_a_version(api: ApiServer) -> None:
+async def test_failed_answer_keeps_partial_text_and_retry_adds_a_sibling(api: ApiServer) -> None:
     conversation = await new_conversation(api)
     sent = await send(api, conversation, "this will break [demo:fail]")
     events = await watch(api, stream_id=sent["stream"]["id"])
@@ -165,14 +165,17 @@ async def test_failed_answer_keeps_partial_text_and_retry_keeps_a_version(api: A
     assert failed["status"] == "FAILED" and failed["content"] == text and text
 
     retry = """mutation($m: ID!) { retryMessage(id: $m) {
-        assistantMessage { id version status } stream { id } } }"""
-    retried = (await api.gql(retry, {"m": sent["assistantMessage"]["id"]}))["retryMessage"]
-    assert retried["assistantMessage"]["id"] == sent["assistantMessage"]["id"]
-    assert retried["assistantMessage"]["version"] == 2
+        assistantMessage { id parentId status } stream { id } } }"""
+    first_id = sent["assistantMessage"]["id"]
+    retried = (await api.gql(retry, {"m": first_id}))["retryMessage"]
+    second_id = retried["assistantMessage"]["id"]
+    assert second_id != first_id
+    assert retried["assistantMessage"]["parentId"] == sent["userMessage"]["id"]
     await wait_finished(api, retried["stream"]["id"])
-    answer = await stored_answer(api, sent["assistantMessage"]["id"])
-    # The demo model fails on the marker again: what matters is the earlier text is a version.
-    assert answer["versions"] == [{"version": 1, "content": text, "status": "FAILED"}]
+    # The demo model fails on the marker again: what matters is the earlier text is kept.
+    earlier = await stored_answer(api, first_id)
+    assert earlier["status"] == "FAILED" and earlier["content"] == text
+    assert earlier["siblings"] == {"index": 0, "count": 2, "ids": [first_id, second_id]}
 
 
 async def test_retry_regenerates_a_finished_answer(api: ApiServer) -> None:
@@ -180,14 +183,13 @@ async def test_retry_regenerates_a_finished_answer(api: ApiServer) -> None:
     sent = await send(api, conversation, "hello there [demo:words=30]")
     await wait_finished(api, sent["stream"]["id"])
     first = await stored_answer(api, sent["assistantMessage"]["id"])
-    retry = "mutation($m: ID!) { retryMessage(id: $m) { stream { id } } }"
-    stream_id = (await api.gql(retry, {"m": sent["assistantMessage"]["id"]}))["retryMessage"][
-        "stream"
-    ]["id"]
+    retry = "mutation($m: ID!) { retryMessage(id: $m) { assistantMessage { id } stream { id } } }"
+    retried = (await api.gql(retry, {"m": sent["assistantMessage"]["id"]}))["retryMessage"]
+    stream_id = retried["stream"]["id"]
     assert (await wait_finished(api, stream_id))["status"] == "COMPLETED"
-    second = await stored_answer(api, sent["assistantMessage"]["id"])
-    assert second["version"] == 2
-    assert second["versions"][0]["content"] == first["content"]
+    second = await stored_answer(api, retried["assistantMessage"]["id"])
+    assert second["siblings"]["count"] == 2 and second["siblings"]["index"] == 1
+    assert (await stored_answer(api, sent["assistantMessage"]["id"]))["content"] == first["content"]
     assert second["content"]
     # Retrying while it streams is refused.
     stream_id = (await api.gql(retry, {"m": sent["assistantMessage"]["id"]}))["retryMessage"][

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api import feeds
 from gql_api.db import Database
+from gql_api.domain.branches import child_created_at, deepest_leaf, path_ids
 from gql_api.domain.pagination import Page, decode_cursor, encode_cursor
 from gql_api.domain.users import CurrentUser
 from gql_api.domain.validation import clean_client_id, clean_text, page_size, require_id
@@ -34,9 +35,13 @@ async def list_messages(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
+    leaf_id: str | None = None,
 ) -> Page[Message]:
-    """Oldest first; `first`/`after` pages forward, `last`/`before` gives the newest N."""
+    """The path from the first turn to `leaf_id` (default: the conversation's current leaf),
+    oldest first; `first`/`after` pages forward, `last`/`before` gives the newest N."""
     require_id(conversation_id, "conversationId")
+    if leaf_id is not None:
+        require_id(leaf_id, "leafId")
     if first is not None and last is not None:
         raise InvalidInput("pass either first or last, not both", field="last")
     backwards = last is not None
@@ -44,6 +49,7 @@ async def list_messages(
         last if last is not None else 50 if first is None else first, maximum=max_page
     )
     query = select(Message).where(Message.conversation_id == conversation_id)
+    # Along a path each message is newer than its parent, so time order is reading order.
     cursor = before if backwards else after
     if cursor is not None:
         created_at, last_id = decode_cursor(cursor, (dt.datetime, str))
@@ -67,8 +73,17 @@ async def list_messages(
         else (Message.created_at, Message.id)
     )
     async with db.read() as session:
-        if await owned_conversation(session, user.id, conversation_id) is None:
+        conversation = await owned_conversation(session, user.id, conversation_id)
+        if conversation is None:
             raise NotFound("Conversation not found")
+        if leaf_id is not None:
+            leaf = await session.get(Message, leaf_id)
+            if leaf is None or leaf.conversation_id != conversation_id:
+                raise NotFound("Message not found")
+        leaf_id = leaf_id or conversation.last_message_id
+        if leaf_id is None:
+            return Page(items=[], has_more=False, cursors=[])
+        query = query.where(Message.id.in_(path_ids(leaf_id)))
         rows = list(await session.scalars(query.order_by(*order).limit(limit + 1)))
     items = rows[:limit]
     if backwards:
@@ -97,19 +112,27 @@ async def insert_user_message(
     content: str,
     client_message_id: str | None,
 ) -> tuple[Message, bool]:
-    """Add a message or return the one already stored under the client id; True when new."""
+    """Add a message at the end of the current path, or return the one already stored under
+    the client id; True when new."""
     if client_message_id is not None:
         existing = await by_client_id(session, conversation.id, client_message_id)
         if existing is not None:
             if existing.role != role or existing.content != content:
                 raise Conflict("clientMessageId was already used for a different message")
             return existing, False
+    parent = (
+        await session.get(Message, conversation.last_message_id)
+        if conversation.last_message_id
+        else None
+    )
     message = Message(
         conversation_id=conversation.id,
+        parent_id=parent.id if parent else None,
         role=role,
         content=content,
         parts=[],
         client_message_id=client_message_id,
+        created_at=child_created_at(parent),
     )
     session.add(message)
     await session.flush()
@@ -192,7 +215,8 @@ async def edit_message(
 async def delete_message(
     *, db: Database, broker: Publisher, store: ObjectStore, user: CurrentUser, message_id: str
 ) -> Message:
-    """Delete it with its attachments; their bytes go after the commit (or to the cleanup job)."""
+    """Delete it with its attachments; their bytes go after the commit (or to the cleanup job).
+    Its replies move up to its parent, so the turns after it stay on their path."""
     require_id(message_id, "messageId")
     async with db.write() as session:
         found = await owned_message(session, user.id, message_id, for_update=True)
@@ -206,13 +230,15 @@ async def delete_message(
                 select(Attachment.storage_key).where(Attachment.message_id == message_id)
             )
         )
+        await session.execute(
+            update(Message)
+            .where(Message.parent_id == message_id)
+            .values(parent_id=message.parent_id)
+        )
         await session.execute(delete(Message).where(Message.id == message_id))
         if conversation.last_message_id == message_id:
-            conversation.last_message_id = await session.scalar(
-                select(Message.id)
-                .where(Message.conversation_id == conversation.id)
-                .order_by(Message.created_at.desc(), Message.id.desc())
-                .limit(1)
+            conversation.last_message_id = message.parent_id or await _newest_root_leaf(
+                session, conversation.id
             )
     for key in keys:
         await store.delete(key)
@@ -226,6 +252,16 @@ async def delete_message(
         conversationId=message.conversation_id,
     )
     return message
+
+
+async def _newest_root_leaf(session: AsyncSession, conversation_id: str) -> str | None:
+    root = await session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation_id, Message.parent_id.is_(None))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    return None if root is None else await deepest_leaf(session, root)
 
 
 async def messages_by_ids(db: Database, ids: list[str]) -> dict[str, Message]:

@@ -1,4 +1,4 @@
-"""Answers: send a message and stream the reply, stop, retry, see what is running, usage."""
+"""Answers: send a message and stream the reply, stop, see what is running, usage."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gql_api import feeds, jobs
 from gql_api.db import Database
+from gql_api.domain.branches import child_created_at
 from gql_api.domain.continuation import BUSY, accepting, announce, clear_active
 from gql_api.domain.messages import insert_user_message, message_event
 from gql_api.domain.models import answer_model, check_model
@@ -23,7 +24,7 @@ from models import stream_lifecycle
 from models.attachments import Attachment
 from models.base import utcnow
 from models.conversations import owned_conversation
-from models.messages import Message, MessageVersion, by_client_id, owned_message
+from models.messages import Message, by_client_id
 from models.streams import ACTIVE, Stream, running_answers
 from models.usage import UsageDay
 from models.users import User
@@ -151,16 +152,25 @@ async def _attach(
 
 
 async def _new_answer(
-    svc: Services, session: AsyncSession, user: CurrentUser, prompt: Message, model: str
+    svc: Services,
+    session: AsyncSession,
+    user: CurrentUser,
+    prompt: Message,
+    model: str,
+    parent: Message | None = None,
 ) -> tuple[Message, Stream]:
+    """An empty answer to `prompt`, placed under `parent` (default: the prompt itself)."""
+    parent = parent or prompt
     answer = Message(
         conversation_id=prompt.conversation_id,
+        parent_id=parent.id,
         role="assistant",
         content="",
         parts=[],
         status="streaming",
         reply_to_id=prompt.id,
         model=model,
+        created_at=child_created_at(parent),
     )
     session.add(answer)
     await session.flush()
@@ -235,79 +245,6 @@ async def stop_stream(*, svc: Services, user: CurrentUser, stream_id: str) -> St
             break
         await asyncio.sleep(0.02)
     return stream
-
-
-async def retry_message(
-    *, svc: Services, user: CurrentUser, message_id: str, model: str | None = None
-) -> Sent:
-    """Generate an assistant answer again from its prompt. The previous answer is kept as a
-    version (`Message.versions`); the message keeps its id and gets `version + 1`."""
-    require_id(message_id, "messageId")
-    chosen_model, keys = await check_model(db=svc.db, catalog=svc.models, user=user, model=model)
-    await svc.user_limits.count_send(user.subject)
-    accepting(svc)
-    try:
-        async with svc.db.write() as session:
-            found = await owned_message(session, user.id, message_id, for_update=True)
-            if found is None:
-                raise NotFound("Message not found")
-            answer, conversation = found
-            if answer.role != "assistant" or answer.reply_to_id is None:
-                raise InvalidInput("only an assistant answer can be retried", field="messageId")
-            ended = await clear_active(svc, session, conversation.id)
-            svc.user_limits.refuse_running(user.subject, await running_answers(session, user.id))
-            prompt = await session.get(Message, answer.reply_to_id)
-            if prompt is None:
-                raise NotFound("The prompt of this answer was deleted")
-            session.add(
-                MessageVersion(
-                    message_id=answer.id,
-                    version=answer.version,
-                    content=answer.content,
-                    parts=answer.parts,
-                    status=answer.status,
-                    model=answer.model,
-                    input_tokens=answer.input_tokens,
-                    output_tokens=answer.output_tokens,
-                )
-            )
-            answer.version += 1
-            answer.content, answer.parts, answer.status = "", [], "streaming"
-            answer.input_tokens = answer.output_tokens = 0
-            answer.error_code = answer.error_message = None
-            row = await session.get(User, user.id)
-            preferred = [chosen_model, conversation.model, row.default_model if row else None]
-            answer.model = answer_model(svc.models, keys, preferred)
-            stream = stream_lifecycle.new_stream(
-                message_id=answer.id,
-                conversation_id=conversation.id,
-                owner_id=user.id,
-                model=answer.model,
-                node_id=svc.node_id,
-            )
-            session.add(stream)
-            conversation.updated_at = utcnow()
-    except IntegrityError as exc:
-        raise Conflict(BUSY) from exc
-    await announce(svc, ended)
-    svc.engine.launch(
-        stream_id=stream.id, message_id=answer.id, conversation_id=conversation.id, user_id=user.id
-    )
-    await message_event(svc.db, svc.broker, user, "message.updated", answer)
-    await feeds.user_event(
-        svc.db, svc.broker, user.id, "stream.started", stream=feeds.row_to_json(stream)
-    )
-    return Sent(user_message=prompt, assistant_message=answer, stream=stream)
-
-
-async def message_versions(*, db: Database, message_id: str) -> list[MessageVersion]:
-    async with db.read() as session:
-        rows = await session.scalars(
-            select(MessageVersion)
-            .where(MessageVersion.message_id == message_id)
-            .order_by(MessageVersion.version)
-        )
-        return list(rows)
 
 
 async def usage(*, db: Database, user: CurrentUser, start: dt.date, end: dt.date) -> list[UsageDay]:

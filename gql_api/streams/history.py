@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from gql_api.db import Database
+from gql_api.domain.branches import path_to
 from gql_api.providers.base import Block, MediaBlock, ModelMessage, TextBlock
 from gql_api.settings import Settings
 from gql_api.storage.base import ObjectStore
@@ -42,19 +43,12 @@ async def load_context(
         user = await session.get(User, stream.owner_id)
         if message is None or conversation is None or user is None:
             return None
-        prompt = await session.get(Message, message.reply_to_id) if message.reply_to_id else None
-        query = select(Message).where(Message.conversation_id == conversation.id)
-        if prompt is not None:
-            # History up to and including the prompt this answer replies to.
-            query = query.where(
-                or_(
-                    Message.created_at < prompt.created_at,
-                    and_(Message.created_at == prompt.created_at, Message.id <= prompt.id),
-                )
-            )
-        else:
-            query = query.where(Message.created_at < message.created_at)
-        rows = list(await session.scalars(query.order_by(Message.created_at, Message.id)))
+        # The answer's own branch: the path from the first turn to the message it follows.
+        rows = (
+            [m for m in await path_to(session, message.parent_id) if m.id != message.id]
+            if message.parent_id
+            else []
+        )
         user_ids = [m.id for m in rows if m.role == "user"]
         attachments = list(
             await session.scalars(

@@ -1,6 +1,7 @@
 from .active_streams import ActiveStreams, ActiveStreamsActiveStreams
 from .activity import (
     Activity,
+    ActivityActivityBranchSelected,
     ActivityActivityConversationChanged,
     ActivityActivityConversationChangedConversation,
     ActivityActivityConversationDeleted,
@@ -29,6 +30,7 @@ from .conversation import (
 )
 from .conversation_events import (
     ConversationEvents,
+    ConversationEventsConversationEventsBranchSelected,
     ConversationEventsConversationEventsConversationDeleted,
     ConversationEventsConversationEventsFeedResync,
     ConversationEventsConversationEventsMessageChanged,
@@ -62,6 +64,13 @@ from .delete_conversation import (
 from .delete_message import DeleteMessage, DeleteMessageDeleteMessage
 from .delete_project import DeleteProject, DeleteProjectDeleteProject
 from .delete_provider_key import DeleteProviderKey, DeleteProviderKeyDeleteProviderKey
+from .edit_and_resend import (
+    EditAndResend,
+    EditAndResendEditAndResend,
+    EditAndResendEditAndResendAssistantMessage,
+    EditAndResendEditAndResendStream,
+    EditAndResendEditAndResendUserMessage,
+)
 from .edit_message import EditMessage, EditMessageEditMessage
 from .enums import (
     AuthorRole,
@@ -82,6 +91,8 @@ from .exceptions import (
     GraphQLClientHttpError,
     GraphQLClientInvalidResponseError,
 )
+from .export_conversations import ExportConversations
+from .fork_conversation import ForkConversation, ForkConversationForkConversation
 from .fragments import (
     AttachmentFields,
     ConversationFields,
@@ -92,6 +103,7 @@ from .fragments import (
     MessageFieldsAttachments,
     MessageFieldsPartsTextPart,
     MessageFieldsPartsToolCallPart,
+    MessageFieldsSiblings,
     MessageFieldsUsage,
     ProjectFields,
     ProviderKeyFields,
@@ -101,15 +113,21 @@ from .fragments import (
     ToolCallFieldsImages,
     UsageTotalsFields,
 )
+from .import_conversations import (
+    ImportConversations,
+    ImportConversationsImportConversations,
+    ImportConversationsImportConversationsConversations,
+)
 from .input_types import (
     AddMessageInput,
     CreateConversationInput,
+    EditAndResendInput,
     PreferencesInput,
     SendMessageInput,
 )
 from .mcp_servers import McpServers, McpServersMcpServers
 from .me import Me, MeMe, MeMePreferences
-from .message import Message, MessageMessage, MessageMessageVersions
+from .message import Message, MessageMessage
 from .messages import (
     Messages,
     MessagesMessages,
@@ -151,6 +169,11 @@ from .search import (
     SearchSearchEdgesNodeConversation,
     SearchSearchEdgesNodeMessage,
     SearchSearchPageInfo,
+)
+from .select_branch import (
+    SelectBranch,
+    SelectBranchSelectBranch,
+    SelectBranchSelectBranchConversation,
 )
 from .send_message import (
     SendMessage,
@@ -212,6 +235,7 @@ __all__ = [
     "ActiveStreams",
     "ActiveStreamsActiveStreams",
     "Activity",
+    "ActivityActivityBranchSelected",
     "ActivityActivityConversationChanged",
     "ActivityActivityConversationChangedConversation",
     "ActivityActivityConversationDeleted",
@@ -245,6 +269,7 @@ __all__ = [
     "ConversationConversation",
     "ConversationConversationProject",
     "ConversationEvents",
+    "ConversationEventsConversationEventsBranchSelected",
     "ConversationEventsConversationEventsConversationDeleted",
     "ConversationEventsConversationEventsFeedResync",
     "ConversationEventsConversationEventsMessageChanged",
@@ -278,13 +303,25 @@ __all__ = [
     "DeleteProjectDeleteProject",
     "DeleteProviderKey",
     "DeleteProviderKeyDeleteProviderKey",
+    "EditAndResend",
+    "EditAndResendEditAndResend",
+    "EditAndResendEditAndResendAssistantMessage",
+    "EditAndResendEditAndResendStream",
+    "EditAndResendEditAndResendUserMessage",
+    "EditAndResendInput",
     "EditMessage",
     "EditMessageEditMessage",
+    "ExportConversations",
+    "ForkConversation",
+    "ForkConversationForkConversation",
     "GraphQLClientError",
     "GraphQLClientGraphQLError",
     "GraphQLClientGraphQLMultiError",
     "GraphQLClientHttpError",
     "GraphQLClientInvalidResponseError",
+    "ImportConversations",
+    "ImportConversationsImportConversations",
+    "ImportConversationsImportConversationsConversations",
     "McpServerFields",
     "McpServerFieldsTools",
     "McpServers",
@@ -297,9 +334,9 @@ __all__ = [
     "MessageFieldsAttachments",
     "MessageFieldsPartsTextPart",
     "MessageFieldsPartsToolCallPart",
+    "MessageFieldsSiblings",
     "MessageFieldsUsage",
     "MessageMessage",
-    "MessageMessageVersions",
     "MessageStatus",
     "Messages",
     "MessagesMessages",
@@ -350,6 +387,9 @@ __all__ = [
     "SearchSearchEdgesNodeConversation",
     "SearchSearchEdgesNodeMessage",
     "SearchSearchPageInfo",
+    "SelectBranch",
+    "SelectBranchSelectBranch",
+    "SelectBranchSelectBranchConversation",
     "SendMessage",
     "SendMessageInput",
     "SendMessageSendMessage",

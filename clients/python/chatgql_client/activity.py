@@ -13,6 +13,7 @@ class Activity(BaseModel):
         "ActivityActivityConversationDeleted",
         "ActivityActivityMessageChanged",
         "ActivityActivityMessageDeleted",
+        "ActivityActivityBranchSelected",
         "ActivityActivityStreamChanged",
         "ActivityActivityProjectChanged",
         "ActivityActivityProjectDeleted",
@@ -47,6 +48,12 @@ class ActivityActivityMessageDeleted(BaseModel):
     typename__: Literal["MessageDeleted"] = Field(alias="__typename")
     message_id: str = Field(alias="messageId")
     conversation_id: str = Field(alias="conversationId")
+
+
+class ActivityActivityBranchSelected(BaseModel):
+    typename__: Literal["BranchSelected"] = Field(alias="__typename")
+    conversation_id: str = Field(alias="conversationId")
+    leaf_id: str = Field(alias="leafId")
 
 
 class ActivityActivityStreamChanged(BaseModel):

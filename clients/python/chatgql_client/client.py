@@ -23,11 +23,16 @@ from .delete_conversation import DeleteConversation
 from .delete_message import DeleteMessage
 from .delete_project import DeleteProject
 from .delete_provider_key import DeleteProviderKey
+from .edit_and_resend import EditAndResend
 from .edit_message import EditMessage
 from .enums import Rating, UsageGranularity
+from .export_conversations import ExportConversations
+from .fork_conversation import ForkConversation
+from .import_conversations import ImportConversations
 from .input_types import (
     AddMessageInput,
     CreateConversationInput,
+    EditAndResendInput,
     PreferencesInput,
     SendMessageInput,
 )
@@ -49,6 +54,7 @@ from .retry_message import RetryMessage
 from .revoke_share_link import RevokeShareLink
 from .save_draft import SaveDraft
 from .search import Search
+from .select_branch import SelectBranch
 from .send_message import SendMessage
 from .set_conversation_archived import SetConversationArchived
 from .set_conversation_pinned import SetConversationPinned
@@ -206,6 +212,213 @@ class ChatClient(AsyncBaseClient):
         data = self.get_data(response)
         return AttachmentStorage.model_validate(data)
 
+    async def edit_and_resend(
+        self, input: EditAndResendInput, **kwargs: Any
+    ) -> EditAndResend:
+        query = gql("""
+            mutation EditAndResend($input: EditAndResendInput!) {
+              editAndResend(input: $input) {
+                userMessage {
+                  ...MessageFields
+                }
+                assistantMessage {
+                  ...MessageFields
+                }
+                stream {
+                  ...StreamFields
+                }
+              }
+            }
+
+            fragment AttachmentFields on Attachment {
+              id
+              name
+              mediaType
+              size
+              sha256
+              createdAt
+              conversationId
+              messageId
+              downloadUrl
+            }
+
+            fragment MessageFields on Message {
+              id
+              conversationId
+              role
+              content
+              status
+              model
+              usage {
+                inputTokens
+                outputTokens
+              }
+              clientMessageId
+              replyToId
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
+              errorCode
+              errorMessage
+              createdAt
+              editedAt
+              parts {
+                __typename
+                ... on TextPart {
+                  text
+                }
+                ... on ToolCallPart {
+                  ...ToolCallFields
+                }
+              }
+              attachments {
+                ...AttachmentFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+
+            fragment ToolCallFields on ToolCallPart {
+              id
+              name
+              input
+              state
+              server
+              tool
+              result
+              isError
+              structuredContent
+              images {
+                mediaType
+                data
+              }
+              truncated
+              startedAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="EditAndResend", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return EditAndResend.model_validate(data)
+
+    async def select_branch(self, message_id: str, **kwargs: Any) -> SelectBranch:
+        query = gql("""
+            mutation SelectBranch($messageId: ID!) {
+              selectBranch(messageId: $messageId) {
+                leafId
+                conversation {
+                  ...ConversationFields
+                }
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              currentLeafId
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"messageId": message_id}
+        response = await self.execute(
+            query=query, operation_name="SelectBranch", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SelectBranch.model_validate(data)
+
+    async def fork_conversation(
+        self, message_id: str, **kwargs: Any
+    ) -> ForkConversation:
+        query = gql("""
+            mutation ForkConversation($messageId: ID!) {
+              forkConversation(messageId: $messageId) {
+                ...ConversationFields
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              currentLeafId
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"messageId": message_id}
+        response = await self.execute(
+            query=query,
+            operation_name="ForkConversation",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ForkConversation.model_validate(data)
+
     async def conversations(
         self,
         first: int,
@@ -257,6 +470,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -311,6 +525,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -368,6 +583,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -418,6 +634,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -468,6 +685,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -518,6 +736,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -568,6 +787,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -618,6 +838,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -715,6 +936,10 @@ class ChatClient(AsyncBaseClient):
                   messageId
                   conversationId
                 }
+                ... on BranchSelected {
+                  conversationId
+                  leafId
+                }
                 ... on StreamChanged {
                   change
                   stream {
@@ -759,6 +984,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -777,7 +1003,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -860,6 +1091,10 @@ class ChatClient(AsyncBaseClient):
                   messageId
                   conversationId
                 }
+                ... on BranchSelected {
+                  conversationId
+                  leafId
+                }
                 ... on ConversationDeleted {
                   conversationId
                 }
@@ -894,7 +1129,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -948,16 +1188,18 @@ class ChatClient(AsyncBaseClient):
         after: Union[Optional[str], UnsetType] = UNSET,
         last: Union[Optional[int], UnsetType] = UNSET,
         before: Union[Optional[str], UnsetType] = UNSET,
+        leaf_id: Union[Optional[str], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> Messages:
         query = gql("""
-            query Messages($conversationId: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+            query Messages($conversationId: ID!, $first: Int, $after: String, $last: Int, $before: String, $leafId: ID) {
               messages(
                 conversationId: $conversationId
                 first: $first
                 after: $after
                 last: $last
                 before: $before
+                leafId: $leafId
               ) {
                 edges {
                   cursor
@@ -999,7 +1241,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1043,6 +1290,7 @@ class ChatClient(AsyncBaseClient):
             "after": after,
             "last": last,
             "before": before,
+            "leafId": leaf_id,
         }
         response = await self.execute(
             query=query, operation_name="Messages", variables=variables, **kwargs
@@ -1055,13 +1303,6 @@ class ChatClient(AsyncBaseClient):
             query Message($id: ID!) {
               message(id: $id) {
                 ...MessageFields
-                versions {
-                  version
-                  content
-                  status
-                  model
-                  createdAt
-                }
               }
             }
 
@@ -1090,7 +1331,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1168,7 +1414,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1246,7 +1497,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1347,7 +1603,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1449,7 +1710,12 @@ class ChatClient(AsyncBaseClient):
               }
               clientMessageId
               replyToId
-              version
+              parentId
+              siblings {
+                index
+                count
+                ids
+              }
               errorCode
               errorMessage
               createdAt
@@ -1799,6 +2065,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -2140,6 +2407,7 @@ class ChatClient(AsyncBaseClient):
               projectId
               createdAt
               updatedAt
+              currentLeafId
               activeStream {
                 ...StreamFields
               }
@@ -2283,6 +2551,81 @@ class ChatClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return DecideToolCall.model_validate(data)
+
+    async def export_conversations(
+        self,
+        conversation_ids: Union[Optional[list[str]], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> ExportConversations:
+        query = gql("""
+            query ExportConversations($conversationIds: [ID!]) {
+              exportConversations(conversationIds: $conversationIds)
+            }
+            """)
+        variables: dict[str, object] = {"conversationIds": conversation_ids}
+        response = await self.execute(
+            query=query,
+            operation_name="ExportConversations",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ExportConversations.model_validate(data)
+
+    async def import_conversations(
+        self, document: Any, **kwargs: Any
+    ) -> ImportConversations:
+        query = gql("""
+            mutation ImportConversations($document: JSON!) {
+              importConversations(document: $document) {
+                conversationsCreated
+                messagesCreated
+                conversations {
+                  ...ConversationFields
+                }
+              }
+            }
+
+            fragment ConversationFields on Conversation {
+              id
+              title
+              model
+              systemPrompt
+              pinned
+              archived
+              draft
+              projectId
+              createdAt
+              updatedAt
+              currentLeafId
+              activeStream {
+                ...StreamFields
+              }
+            }
+
+            fragment StreamFields on Stream {
+              id
+              messageId
+              conversationId
+              status
+              model
+              lastSeq
+              length
+              errorCode
+              errorMessage
+              createdAt
+              finishedAt
+            }
+            """)
+        variables: dict[str, object] = {"document": document}
+        response = await self.execute(
+            query=query,
+            operation_name="ImportConversations",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ImportConversations.model_validate(data)
 
     async def usage_report(
         self,

@@ -11,6 +11,7 @@ class ConversationEvents(BaseModel):
     conversation_events: Union[
         "ConversationEventsConversationEventsMessageChanged",
         "ConversationEventsConversationEventsMessageDeleted",
+        "ConversationEventsConversationEventsBranchSelected",
         "ConversationEventsConversationEventsConversationDeleted",
         "ConversationEventsConversationEventsFeedResync",
     ] = Field(alias="conversationEvents", discriminator="typename__")
@@ -29,6 +30,12 @@ class ConversationEventsConversationEventsMessageDeleted(BaseModel):
     typename__: Literal["MessageDeleted"] = Field(alias="__typename")
     message_id: str = Field(alias="messageId")
     conversation_id: str = Field(alias="conversationId")
+
+
+class ConversationEventsConversationEventsBranchSelected(BaseModel):
+    typename__: Literal["BranchSelected"] = Field(alias="__typename")
+    conversation_id: str = Field(alias="conversationId")
+    leaf_id: str = Field(alias="leafId")
 
 
 class ConversationEventsConversationEventsConversationDeleted(BaseModel):

@@ -44,6 +44,7 @@ class ConversationFields(BaseModel):
     project_id: Optional[str] = Field(alias="projectId")
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")
+    current_leaf_id: Optional[str] = Field(alias="currentLeafId")
     active_stream: Optional["ConversationFieldsActiveStream"] = Field(
         alias="activeStream"
     )
@@ -99,7 +100,8 @@ class MessageFields(BaseModel):
     usage: "MessageFieldsUsage"
     client_message_id: Optional[str] = Field(alias="clientMessageId")
     reply_to_id: Optional[str] = Field(alias="replyToId")
-    version: int
+    parent_id: Optional[str] = Field(alias="parentId")
+    siblings: "MessageFieldsSiblings"
     error_code: Optional[str] = Field(alias="errorCode")
     error_message: Optional[str] = Field(alias="errorMessage")
     created_at: datetime = Field(alias="createdAt")
@@ -116,6 +118,12 @@ class MessageFields(BaseModel):
 class MessageFieldsUsage(BaseModel):
     input_tokens: int = Field(alias="inputTokens")
     output_tokens: int = Field(alias="outputTokens")
+
+
+class MessageFieldsSiblings(BaseModel):
+    index: int
+    count: int
+    ids: list[str]
 
 
 class MessageFieldsPartsTextPart(BaseModel):

@@ -21,6 +21,15 @@ class CreateConversationInput(BaseModel):
     system_prompt: Optional[str] = Field(alias="systemPrompt", default=None)
 
 
+class EditAndResendInput(BaseModel):
+    message_id: str = Field(alias="messageId")
+    "The user message to edit."
+    content: str
+    client_message_id: Optional[str] = Field(alias="clientMessageId", default=None)
+    "Idempotency key: the same id again returns the same rows."
+    model: Optional[str] = None
+
+
 class PreferencesInput(BaseModel):
     default_model: Optional[str] = Field(alias="defaultModel", default=None)
     theme: Optional[Theme] = None

@@ -267,8 +267,10 @@ async function stop() {
 async function retryAnswer(message) {
   const { retryMessage } = await state.api.query(ops.RETRY_MESSAGE, { id: message.id });
   const answer = retryMessage.assistantMessage;
-  state.answers.stop(answer.id);
-  state.messages.delete(answer.id);
+  // The new answer is a sibling of the old one, which leaves the current path: it takes its place.
+  state.answers.stop(message.id);
+  state.messages.delete(message.id);
+  document.querySelector(`.message[data-message-id="${message.id}"]`)?.remove();
   upsertMessage({ ...answer, content: "" });
 }
 

@@ -35,6 +35,15 @@ export type CreateConversationInput = {
   title?: string | null | undefined;
 };
 
+export type EditAndResendInput = {
+  /** Idempotency key: the same id again returns the same rows. */
+  clientMessageId?: string | null | undefined;
+  content: string;
+  /** The user message to edit. */
+  messageId: string | number;
+  model?: string | null | undefined;
+};
+
 export type MessageStatus =
   | 'CANCELLED'
   | 'COMPLETE'
@@ -132,6 +141,33 @@ export type AttachmentStorageQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type AttachmentStorageQuery = { attachmentStorage: { usedBytes: number, quotaBytes: number, maxUploadBytes: number, allowedMediaTypes: Array<string> } };
 
+export type EditAndResendMutationVariables = Exact<{
+  input: EditAndResendInput;
+}>;
+
+
+export type EditAndResendMutation = { editAndResend: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
+        | { __typename: 'TextPart', text: string }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
+        | { __typename: 'TextPart', text: string }
+        | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
+
+export type SelectBranchMutationVariables = Exact<{
+  messageId: string | number;
+}>;
+
+
+export type SelectBranchMutation = { selectBranch: { leafId: string, conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } } };
+
+export type ForkConversationMutationVariables = Exact<{
+  messageId: string | number;
+}>;
+
+
+export type ForkConversationMutation = { forkConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+
 export type ConversationsQueryVariables = Exact<{
   first?: number;
   after?: string | null | undefined;
@@ -141,21 +177,21 @@ export type ConversationsQueryVariables = Exact<{
 }>;
 
 
-export type ConversationsQuery = { conversations: { edges: Array<{ cursor: string, node: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, lastMessage: { id: string, role: Role, content: string, status: MessageStatus, createdAt: string } | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
+export type ConversationsQuery = { conversations: { edges: Array<{ cursor: string, node: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, lastMessage: { id: string, role: Role, content: string, status: MessageStatus, createdAt: string } | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
 
 export type ConversationQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConversationQuery = { conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, project: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type ConversationQuery = { conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, project: { id: string, name: string, conversationCount: number, createdAt: string, updatedAt: string } | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type CreateConversationMutationVariables = Exact<{
   input?: CreateConversationInput | null | undefined;
 }>;
 
 
-export type CreateConversationMutation = { createConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type CreateConversationMutation = { createConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type RenameConversationMutationVariables = Exact<{
   id: string | number;
@@ -163,7 +199,7 @@ export type RenameConversationMutationVariables = Exact<{
 }>;
 
 
-export type RenameConversationMutation = { renameConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type RenameConversationMutation = { renameConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type SetConversationPinnedMutationVariables = Exact<{
   id: string | number;
@@ -171,7 +207,7 @@ export type SetConversationPinnedMutationVariables = Exact<{
 }>;
 
 
-export type SetConversationPinnedMutation = { setConversationPinned: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type SetConversationPinnedMutation = { setConversationPinned: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type SetConversationArchivedMutationVariables = Exact<{
   id: string | number;
@@ -179,7 +215,7 @@ export type SetConversationArchivedMutationVariables = Exact<{
 }>;
 
 
-export type SetConversationArchivedMutation = { setConversationArchived: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type SetConversationArchivedMutation = { setConversationArchived: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type SaveDraftMutationVariables = Exact<{
   id: string | number;
@@ -187,7 +223,7 @@ export type SaveDraftMutationVariables = Exact<{
 }>;
 
 
-export type SaveDraftMutation = { saveDraft: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type SaveDraftMutation = { saveDraft: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type MoveConversationMutationVariables = Exact<{
   id: string | number;
@@ -195,7 +231,7 @@ export type MoveConversationMutationVariables = Exact<{
 }>;
 
 
-export type MoveConversationMutation = { moveConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type MoveConversationMutation = { moveConversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type DeleteConversationMutationVariables = Exact<{
   id: string | number;
@@ -217,10 +253,11 @@ export type ActivitySubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ActivitySubscription = { activity:
-    | { __typename: 'ConversationChanged', change: Change, conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } }
+    | { __typename: 'BranchSelected', conversationId: string, leafId: string }
+    | { __typename: 'ConversationChanged', change: Change, conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } }
     | { __typename: 'ConversationDeleted', conversationId: string }
     | { __typename: 'FeedResync', reason: string }
-    | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+    | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
           | { __typename: 'TextPart', text: string }
           | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
         >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }
@@ -236,9 +273,10 @@ export type ConversationEventsSubscriptionVariables = Exact<{
 
 
 export type ConversationEventsSubscription = { conversationEvents:
+    | { __typename: 'BranchSelected', conversationId: string, leafId: string }
     | { __typename: 'ConversationDeleted', conversationId: string }
     | { __typename: 'FeedResync', reason: string }
-    | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+    | { __typename: 'MessageChanged', change: Change, message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
           | { __typename: 'TextPart', text: string }
           | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
         >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }
@@ -249,13 +287,13 @@ export type ProjectFieldsFragment = { id: string, name: string, conversationCoun
 
 export type StreamFieldsFragment = { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null };
 
-export type ConversationFieldsFragment = { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null };
+export type ConversationFieldsFragment = { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null };
 
 export type AttachmentFieldsFragment = { id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string };
 
 export type ToolCallFieldsFragment = { id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> };
 
-export type MessageFieldsFragment = { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+export type MessageFieldsFragment = { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
     | { __typename: 'TextPart', text: string }
     | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
   >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> };
@@ -266,10 +304,11 @@ export type MessagesQueryVariables = Exact<{
   after?: string | null | undefined;
   last?: number | null | undefined;
   before?: string | null | undefined;
+  leafId?: string | number | null | undefined;
 }>;
 
 
-export type MessagesQuery = { messages: { edges: Array<{ cursor: string, node: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+export type MessagesQuery = { messages: { edges: Array<{ cursor: string, node: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
           | { __typename: 'TextPart', text: string }
           | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
         >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
@@ -279,7 +318,7 @@ export type MessageQueryVariables = Exact<{
 }>;
 
 
-export type MessageQuery = { message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, versions: Array<{ version: number, content: string, status: MessageStatus, model: string | null, createdAt: string }>, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+export type MessageQuery = { message: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
       | { __typename: 'TextPart', text: string }
       | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
     >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
@@ -289,7 +328,7 @@ export type AddMessageMutationVariables = Exact<{
 }>;
 
 
-export type AddMessageMutation = { addMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+export type AddMessageMutation = { addMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
       | { __typename: 'TextPart', text: string }
       | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
     >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
@@ -300,7 +339,7 @@ export type EditMessageMutationVariables = Exact<{
 }>;
 
 
-export type EditMessageMutation = { editMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+export type EditMessageMutation = { editMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
       | { __typename: 'TextPart', text: string }
       | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
     >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> } };
@@ -317,10 +356,10 @@ export type SendMessageMutationVariables = Exact<{
 }>;
 
 
-export type SendMessageMutation = { sendMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+export type SendMessageMutation = { sendMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
         | { __typename: 'TextPart', text: string }
         | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
-      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
         | { __typename: 'TextPart', text: string }
         | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
       >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
@@ -331,10 +370,10 @@ export type RetryMessageMutationVariables = Exact<{
 }>;
 
 
-export type RetryMessageMutation = { retryMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+export type RetryMessageMutation = { retryMessage: { userMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
         | { __typename: 'TextPart', text: string }
         | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
-      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, version: number, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, parts: Array<
+      >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, assistantMessage: { id: string, conversationId: string, role: Role, content: string, status: MessageStatus, model: string | null, clientMessageId: string | null, replyToId: string | null, parentId: string | null, errorCode: string | null, errorMessage: string | null, createdAt: string, editedAt: string | null, usage: { inputTokens: number, outputTokens: number }, siblings: { index: number, count: number, ids: Array<string> }, parts: Array<
         | { __typename: 'TextPart', text: string }
         | { __typename: 'ToolCallPart', id: string, name: string, input: unknown, state: ToolCallState, server: string | null, tool: string, result: string | null, isError: boolean, structuredContent: unknown, truncated: boolean, startedAt: string | null, finishedAt: string | null, images: Array<{ mediaType: string, data: string }> }
       >, attachments: Array<{ id: string, name: string, mediaType: string, size: number, sha256: string, createdAt: string, conversationId: string | null, messageId: string | null, downloadUrl: string }> }, stream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } } };
@@ -415,7 +454,7 @@ export type SearchQueryVariables = Exact<{
 }>;
 
 
-export type SearchQuery = { search: { edges: Array<{ cursor: string, node: { snippet: string, score: number, conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null }, message: { id: string, role: Role, content: string, createdAt: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type SearchQuery = { search: { edges: Array<{ cursor: string, node: { snippet: string, score: number, conversation: { id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null }, message: { id: string, role: Role, content: string, createdAt: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ShareLinkFieldsFragment = { id: string, conversationId: string, upToMessageId: string, title: string, createdAt: string, expiresAt: string | null, revokedAt: string | null, active: boolean };
 
@@ -487,7 +526,7 @@ export type RegenerateTitleMutationVariables = Exact<{
 }>;
 
 
-export type RegenerateTitleMutation = { regenerateTitle: { titleSource: TitleSource, id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
+export type RegenerateTitleMutation = { regenerateTitle: { titleSource: TitleSource, id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null } };
 
 export type McpServerFieldsFragment = { name: string, transport: string, status: string, lastError: string | null, tools: Array<{ name: string, description: string, inputSchema: unknown, approval: string }> };
 
@@ -520,6 +559,20 @@ export type DecideToolCallMutationVariables = Exact<{
 
 
 export type DecideToolCallMutation = { decideToolCall: { streamId: string, toolCallId: string, approved: boolean, remembered: boolean } };
+
+export type ExportConversationsQueryVariables = Exact<{
+  conversationIds?: Array<string | number> | string | number | null | undefined;
+}>;
+
+
+export type ExportConversationsQuery = { exportConversations: unknown };
+
+export type ImportConversationsMutationVariables = Exact<{
+  document: unknown;
+}>;
+
+
+export type ImportConversationsMutation = { importConversations: { conversationsCreated: number, messagesCreated: number, conversations: Array<{ id: string, title: string, model: string | null, systemPrompt: string | null, pinned: boolean, archived: boolean, draft: string | null, projectId: string | null, createdAt: string, updatedAt: string, currentLeafId: string | null, activeStream: { id: string, messageId: string, conversationId: string, status: StreamStatus, model: string | null, lastSeq: number, length: number, errorCode: string | null, errorMessage: string | null, createdAt: string, finishedAt: string | null } | null }> } };
 
 export type UsageTotalsFieldsFragment = { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, reasoningTokens: number, costMicros: number, requests: number, estimatedRequests: number };
 

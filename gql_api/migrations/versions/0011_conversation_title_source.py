@@ -1,7 +1,7 @@
 """who chose a conversation's title: default, user or generated
 
-Revision ID: 0010_conversation_title_source
-Revises: 0009_message_feedback
+Revision ID: 0011_conversation_title_source
+Revises: 0010_message_feedback
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_conversation_title_source"
-down_revision: str | None = "0009_message_feedback"
+revision: str = "0011_conversation_title_source"
+down_revision: str | None = "0010_message_feedback"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

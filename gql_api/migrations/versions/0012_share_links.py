@@ -1,7 +1,7 @@
 """share links with read-only snapshots
 
-Revision ID: 0011_share_links
-Revises: 0010_conversation_title_source
+Revision ID: 0012_share_links
+Revises: 0011_conversation_title_source
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0011_share_links"
-down_revision: str | None = "0010_conversation_title_source"
+revision: str = "0012_share_links"
+down_revision: str | None = "0011_conversation_title_source"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """feedback on messages: rating, comment, when
 
-Revision ID: 0009_message_feedback
-Revises: 0008_search_index
+Revision ID: 0010_message_feedback
+Revises: 0009_search_index
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0009_message_feedback"
-down_revision: str | None = "0008_search_index"
+revision: str = "0010_message_feedback"
+down_revision: str | None = "0009_search_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """full-text search over message text and conversation titles
 
-Revision ID: 0008_search_index
-Revises: 0007_node_liveness
+Revision ID: 0009_search_index
+Revises: 0008_message_tree
 
 One row per searchable text in `search_entries` (a conversation's title, or a finished message),
 kept by triggers in the transaction of the write that changed it, whichever code path wrote it.
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008_search_index"
-down_revision: str | None = "0007_node_liveness"
+revision: str = "0009_search_index"
+down_revision: str | None = "0008_message_tree"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
