@@ -280,16 +280,21 @@ async def test_a_tool_result_counts_once_across_resume_stop_and_retry(
                     watcher.cancel()
         message = (await api.gql(PARTS, {"m": message_id}))["message"]
         assert [p["state"] for p in tool_parts(message)] == ["DONE", "CANCELLED"]
-        retry = "mutation($m: ID!) { retryMessage(id: $m) { stream { id } } }"
-        again = (await api.gql(retry, {"m": message_id}))["retryMessage"]["stream"]["id"]
+        retry = """mutation($m: ID!) {
+          retryMessage(id: $m) { assistantMessage { id } stream { id } }
+        }"""
+        retried = (await api.gql(retry, {"m": message_id}))["retryMessage"]
+        again, retried_id = retried["stream"]["id"], retried["assistantMessage"]["id"]
+        assert retried_id != message_id  # a sibling answer: the first one stays as it was
         async with asyncio.timeout(60):
             while True:
-                parts = tool_parts((await api.gql(PARTS, {"m": message_id}))["message"])
+                parts = tool_parts((await api.gql(PARTS, {"m": retried_id}))["message"])
                 if len(parts) == 2 and parts[1]["state"] == "RUNNING":
                     break
                 await asyncio.sleep(0.02)
         await api.gql("mutation($s: ID!) { stopStream(id: $s) { status } }", {"s": again})
-        message = (await api.gql(PARTS, {"m": message_id}))["message"]
         # The retried answer has its own calls, not the earlier ones as well.
-        assert [p["state"] for p in tool_parts(message)] == ["DONE", "CANCELLED"]
-        assert [p["result"] for p in tool_parts(message)] == ["echo: once", None]
+        for answer_id in (retried_id, message_id):
+            message = (await api.gql(PARTS, {"m": answer_id}))["message"]
+            assert [p["state"] for p in tool_parts(message)] == ["DONE", "CANCELLED"]
+            assert [p["result"] for p in tool_parts(message)] == ["echo: once", None]
