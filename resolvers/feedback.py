@@ -19,7 +19,7 @@ class Mutation:
         self,
         info: Info,
         id: strawberry.ID,
-        rating: Rating | None,
+        rating: Rating | None = None,
         comment: str | None = None,
     ) -> Message:
         user = await info.context.require_user()
